@@ -1,0 +1,32 @@
+"""derive: worked backpropagation solutions, computed.
+
+    >>> from derive import backprop
+    >>> d = backprop("(x + y) * z", at={"x": -2, "y": 5, "z": -4})
+    >>> d.value, d.gradient
+    (-12, {'x': -4, 'y': -4, 'z': 3})
+
+The public API is re-exported here and imported lazily, so `derive --help` does not pay
+for importing SymPy.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from derive.errors import DeriveError
+
+if TYPE_CHECKING:
+    from derive.derivation import Derivation
+    from derive.pipeline import backprop
+
+__all__ = ["Derivation", "DeriveError", "backprop"]
+__version__ = "0.1.0"
+
+_LAZY = {"Derivation": "derive.derivation", "backprop": "derive.pipeline"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'derive' has no attribute {name!r}")

@@ -1,0 +1,120 @@
+"""The command line: `derive grad`, `derive check`, `derive build`.
+
+A thin shell over the public API. Heavy modules (SymPy, Sphinx) are imported inside the
+commands, so `derive --help` answers at once. Bad input prints one line (and, for an
+expression, the text with a caret under the column) on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from derive import __version__
+from derive.errors import DeriveError, ParseError, window
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="derive",
+        description="Worked backpropagation solutions: graphs, chain-rule steps, gradients.",
+    )
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    grad = commands.add_parser(
+        "grad", help="derive one function at one point and print every step",
+        description="Print the forward pass, the backward pass and the gradients of EXPR.",
+        epilog='example: derive grad "(x + y) * z" --at x=-2,y=5,z=-4',
+    )  # fmt: skip
+    grad.add_argument("expression", metavar="EXPR",
+                      help='the function, e.g. "(x + y) * z" or "f(w, x) = sigmoid(dot(w, x))"')
+    grad.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
+                      help="input values: x=-2,y=5,z=pi/2 or w=[2,-3,-3] (repeatable)")
+    grad.add_argument("--where", action="append", default=[], metavar="NAME=EXPR",
+                      help="name an intermediate expression: q=x+y (repeatable)")
+    grad.add_argument("--json", action="store_true", help="print the derivation as JSON")
+    grad.add_argument("--digits", type=int, default=6, help="significant digits (default 6)")
+    grad.set_defaults(run=_grad)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except DeriveError as exc:
+        _report(exc)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("derive: interrupted", file=sys.stderr)
+        return 130
+
+
+def _report(exc: DeriveError) -> None:
+    print(f"derive: {exc}", file=sys.stderr)
+    if isinstance(exc, ParseError):
+        snippet, caret = window(exc.text, exc.column)
+        print(f"  {snippet}\n  {' ' * caret}^", file=sys.stderr)
+
+
+def _grad(args: argparse.Namespace) -> int:
+    from derive.pipeline import backprop
+
+    at: dict[str, object] = {}
+    for text in args.at:
+        at.update(parse_assignments(text, "--at"))
+    where: dict[str, str] = {}
+    for text in args.where:
+        name, _, expression = text.partition("=")
+        if not name.strip() or not expression.strip():
+            raise DeriveError(f"--where: expected NAME=EXPR, got {text!r}")
+        where[name.strip()] = expression.strip()
+    if args.digits < 1 or args.digits > 40:
+        raise DeriveError(f"--digits: expected 1 to 40, got {args.digits}")
+    derivation = backprop(args.expression, at=at, names=where)
+    if args.json:
+        print(json.dumps(derivation.to_dict(), indent=2))
+    else:
+        from rich.console import Console
+
+        from derive.render.text import report
+
+        Console(width=max(Console().width, 100)).print(report(derivation, args.digits))
+    return EXIT_OK if derivation.check.agree else EXIT_FAILED
+
+
+def parse_assignments(text: str, option: str) -> dict[str, object]:
+    """`x=-2,y=5,w=[2,-3,-3]` -> {"x": "-2", "y": "5", "w": ["2", "-3", "-3"]}; the values
+    stay text, for the expression language to read exactly."""
+    pieces, depth, current = [], 0, ""
+    for char in text:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            pieces.append(current)
+            current = ""
+        else:
+            current += char
+    pieces.append(current)
+    values: dict[str, object] = {}
+    for piece in pieces:
+        name, equals, value = piece.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name or not value:
+            raise DeriveError(f"{option}: expected NAME=VALUE, got {piece.strip()!r}")
+        if name in values:
+            raise DeriveError(f"{option}: {name!r} is given twice")
+        if value.startswith("[") and value.endswith("]"):
+            values[name] = [item.strip() for item in value[1:-1].split(",")]
+        else:
+            values[name] = value
+    return values
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""Expression trees -> the computational graph: one node per elementary operation.
+
+The graph keeps the structure the author wrote (a division node for `/`, a subtraction node
+for `-`), merges identical written sub-expressions into one node with fan-out, and names
+nodes stably: inputs by their names, named intermediates by the author's names (`where`),
+the output by the function's name, and the rest v1, v2, ... in evaluation order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+from sympy import Expr, Symbol
+
+from derive.errors import DeriveError, ParseError
+from derive.language import Function, Tree, parse_expression
+from derive.ops import CONSTANTS, OPS
+
+MAX_NODES = 5_000
+"""Largest graph accepted; beyond it the symbolic passes grow too slow to be useful."""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node of the computational graph."""
+
+    id: str
+    """Stable name: an input's name, the author's name, the function's name or v1, v2, ..."""
+    op: str
+    """"input", "const", or an operation of `derive.ops.OPS` ("add", "mul", "sigmoid", ...)."""
+    inputs: tuple[str, ...]
+    """Ids of the nodes this one reads, in written order (may repeat: x * x)."""
+    expr: Expr
+    """The node's value as a SymPy expression of the graph's inputs."""
+    source: str
+    """The text the author wrote for this node ("x + y"; "w0" for a vector component)."""
+    named: bool = False
+    """True when the author named the node (an input, the output, or a `where` name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """Nodes in topological order: the inputs (in declared order), then operations."""
+
+    function: Function
+    """The parsed function the graph computes."""
+    nodes: tuple[Node, ...]
+    """Every node, each after the nodes it reads."""
+    inputs: tuple[str, ...]
+    """Ids of the scalar inputs in order; a vector w contributes w0, w1, ..."""
+    vectors: tuple[tuple[str, tuple[str, ...]], ...]
+    """Vector inputs with the ids of their components, in declared order."""
+    output: str
+    """Id of the node whose value is the function's value."""
+    where: tuple[tuple[str, str], ...] = ()
+    """The author's names for intermediate nodes and the expressions they name."""
+    _index: dict[str, Node] = field(init=False, repr=False, compare=False)
+    _consumers: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index = {node.id: node for node in self.nodes}
+        consumers: dict[str, list[str]] = {node.id: [] for node in self.nodes}
+        for node in self.nodes:
+            for source in dict.fromkeys(node.inputs):
+                consumers[source].append(node.id)
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_consumers", {k: tuple(v) for k, v in consumers.items()})
+
+    def node(self, node_id: str) -> Node:
+        return self._index[node_id]
+
+    def consumers(self, node_id: str) -> tuple[str, ...]:
+        """Ids of the nodes that read `node_id`, in topological order, each once."""
+        return self._consumers[node_id]
+
+    def symbol(self, node_id: str) -> Symbol:
+        """The SymPy symbol standing for a node in local formulas (q, v1, x)."""
+        return Symbol(node_id, real=True)
+
+    def argument(self, node_id: str) -> Expr:
+        """What stands for a node inside a local formula: its symbol, or a constant's value."""
+        node = self._index[node_id]
+        return node.expr if node.op == "const" else self.symbol(node_id)
+
+    @property
+    def operations(self) -> tuple[Node, ...]:
+        """The nodes that compute something (not inputs, not constants)."""
+        return tuple(node for node in self.nodes if node.op not in ("input", "const"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function.text,
+            "inputs": list(self.inputs),
+            "output": self.output,
+            "nodes": [
+                {"id": n.id, "op": n.op, "inputs": list(n.inputs), "expr": sympy.sstr(n.expr),
+                 "source": n.source, "named": n.named}
+                for n in self.nodes
+            ],
+        }  # fmt: skip
+
+
+def build_graph(
+    function: Function,
+    vectors: Mapping[str, int] | None = None,
+    where: Mapping[str, str] | None = None,
+) -> Graph:
+    """The graph of `function`; `vectors` gives the length of each vector input and `where`
+    names intermediate expressions (usable as let-bindings). Raises DeriveError."""
+    builder = _Builder(function, dict(vectors or {}), dict(where or {}))
+    return builder.graph()
+
+
+@dataclass(slots=True)
+class _Entry:
+    op: str
+    inputs: tuple[int, ...]
+    expr: Expr
+    source: str
+    name: str = ""
+
+
+class _Builder:
+    """Builds pooled nodes (value numbering merges identical sub-expressions), then orders
+    and names them."""
+
+    def __init__(self, function: Function, vectors: dict[str, int], where: dict[str, str]):
+        self.function, self.vectors = function, vectors
+        self.where = {name: parse_expression(text) for name, text in where.items()}
+        self.where_text = where
+        self.entries: list[_Entry] = []
+        self.pool: dict[tuple[Any, ...], int] = {}
+        self.bound: dict[str, int] = {}
+        self.building: list[str] = []
+        self.appearance: list[str] = []  # input names in order of first appearance
+        self._check_where_names()
+
+    def graph(self) -> Graph:
+        fn = self.function
+        for name in self.where:
+            self._bind(name)
+        output = self._scalar(fn.text, fn.body, self._build(fn.text, fn.body))
+        declared = list(fn.params) if fn.params is not None else self.appearance
+        if not declared:
+            raise ParseError(fn.text, 1, "the function has no inputs to differentiate")
+        for name in declared:
+            self._input(fn.text, name, None)
+        return self._assemble(declared, output)
+
+    def _check_where_names(self) -> None:
+        fn = self.function
+        for name in self.where:
+            reason = None
+            if name in (fn.params or ()) or name in self.vectors:
+                reason = f"{name!r} is an input; a where name must name an intermediate value"
+            elif name in OPS or name in CONSTANTS:
+                reason = f"{name!r} is built into the language"
+            elif name == fn.name:
+                reason = f"{name!r} is the function's own name"
+            if reason:
+                raise ParseError(self.where_text[name], 1, reason)
+
+    def _bind(self, name: str) -> int:
+        if name in self.bound:
+            return self.bound[name]
+        text = self.where_text[name]
+        if name in self.building:
+            cycle = " -> ".join([*self.building, name])
+            raise ParseError(text, 1, f"the where names refer to each other in a cycle: {cycle}")
+        self.building.append(name)
+        tree = self.where[name]
+        index = self._scalar(text, tree, self._build(text, tree))
+        self.building.pop()
+        entry = self.entries[index]
+        if entry.op in ("input", "const"):
+            raise ParseError(text, 1, f"{name!r} must name an operation, not {entry.source!r}")
+        if entry.name:
+            raise ParseError(text, 1, f"{name!r} and {entry.name!r} name the same expression")
+        entry.name = name
+        self.bound[name] = index
+        return index
+
+    def _build(self, text: str, root: Tree) -> int | tuple[int, ...]:
+        """Post-order over the tree with an explicit stack; returns the pool index of a
+        scalar, or a tuple of indices for a vector."""
+        stack: list[tuple[Tree, bool]] = [(root, False)]
+        done: list[int | tuple[int, ...]] = []
+        while stack:
+            tree, ready = stack.pop()
+            if not ready and tree.args:
+                stack.append((tree, True))
+                stack.extend((arg, False) for arg in reversed(tree.args))
+                continue
+            parts = done[len(done) - len(tree.args) :] if tree.args else []
+            del done[len(done) - len(parts) :]
+            done.append(self._make(text, tree, parts))
+        return done[0]
+
+    def _make(self, text: str, tree: Tree, parts: list[int | tuple[int, ...]]) -> Any:
+        source = text[tree.start : tree.end]
+        if tree.op == "number":
+            assert tree.value is not None
+            return self._add(("const", tree.value), "const", (), tree.value, source)
+        if tree.op == "constant":
+            value = CONSTANTS[tree.name]
+            return self._add(("const", value), "const", (), value, source)
+        if tree.op == "name":
+            return self._name(text, tree)
+        if tree.op == "vector":
+            return tuple(self._scalar(text, arg, part) for arg, part in zip(tree.args, parts))
+        if tree.op == "dot":
+            return self._dot(text, tree, parts, source)
+        args = tuple(self._scalar(text, arg, part) for arg, part in zip(tree.args, parts))
+        op = "exp" if tree.op == "pow" and self.entries[args[0]].expr == sympy.E else tree.op
+        if op == "exp" and tree.op == "pow":
+            args = args[1:]  # e^u is the exponential of u
+        return self._operation(text, tree, op, args, source)
+
+    def _operation(self, text: str, tree: Tree, op: str, args: tuple[int, ...],
+                   source: str) -> int:
+        key = (op, args)
+        if key in self.pool:
+            return self.pool[key]
+        try:
+            expr = OPS[op].build(*(self.entries[i].expr for i in args))
+        except DeriveError as exc:
+            raise ParseError(text, tree.start + 1, str(exc)) from None
+        return self._add(key, op, args, expr, source)
+
+    def _dot(self, text: str, tree: Tree, parts: list[Any], source: str) -> int:
+        lengths = []
+        for arg, part in zip(tree.args, parts):
+            if not isinstance(part, tuple):
+                raise ParseError(text, arg.start + 1, f"dot() takes vectors, and {text[arg.start:arg.end]!r} "
+                                 "is a scalar", "give it a list of values in at")  # fmt: skip
+            lengths.append(len(part))
+        if lengths[0] != lengths[1]:
+            raise ParseError(text, tree.start + 1,
+                             f"dot() of vectors of lengths {lengths[0]} and {lengths[1]}")
+        return self._operation(text, tree, "dot", parts[0] + parts[1], source)
+
+    def _name(self, text: str, tree: Tree) -> int | tuple[int, ...]:
+        name = tree.name
+        if name in self.where:
+            return self._bind(name)
+        params = self.function.params
+        if params is not None and name not in params:
+            known = ", ".join(params)
+            raise ParseError(text, tree.start + 1, f"unknown name {name!r}",
+                             f"the inputs are {known}; name intermediates with where")
+        return self._input(text, name, tree)
+
+    def _input(self, text: str, name: str, tree: Tree | None) -> int | tuple[int, ...]:
+        if name not in self.appearance:
+            self.appearance.append(name)
+        if name not in self.vectors:
+            return self._add(("input", name), "input", (), Symbol(name, real=True), name)
+        components = []
+        for i in range(self.vectors[name]):
+            component = f"{name}{i}"
+            components.append(self._add(("input", component), "input", (),
+                                        Symbol(component, real=True), component))
+        return tuple(components)
+
+    def _scalar(self, text: str, tree: Tree, part: int | tuple[int, ...]) -> int:
+        if isinstance(part, tuple):
+            what = text[tree.start : tree.end]
+            raise ParseError(text, tree.start + 1,
+                             f"{what!r} is a vector of length {len(part)} used as a number",
+                             "vectors can only be arguments of dot()")
+        return part
+
+    def _add(self, key: tuple[Any, ...], op: str, inputs: tuple[int, ...], expr: Expr,
+             source: str) -> int:
+        if key in self.pool:
+            return self.pool[key]
+        if len(self.entries) >= MAX_NODES:
+            raise ParseError(self.function.text, 1,
+                             f"the graph would have more than {MAX_NODES} nodes")
+        self.pool[key] = len(self.entries)
+        self.entries.append(_Entry(op, inputs, expr, source))
+        return len(self.entries) - 1
+
+    def _assemble(self, declared: list[str], output: int) -> Graph:
+        inputs = [self.pool[("input", c)] for name in declared for c in self._components(name)]
+        first = set(inputs)
+        order = inputs + [i for i in _postorder(self.entries, output) if i not in first]
+        reached = set(order)
+        for name, index in self.bound.items():
+            if index not in reached:
+                raise ParseError(self.where_text[name], 1,
+                                 f"where name {name!r} is not used in the function")
+        ids = self._ids(order, output)
+        nodes = tuple(
+            Node(ids[i], e.op, tuple(ids[j] for j in e.inputs), e.expr, e.source,
+                 named=bool(e.name) or e.op == "input" or i == output)
+            for i in order
+            for e in (self.entries[i],)
+        )  # fmt: skip
+        vectors = tuple((n, tuple(self._components(n))) for n in declared if n in self.vectors)
+        return Graph(self.function, nodes, tuple(ids[i] for i in inputs), vectors, ids[output],
+                     tuple(self.where_text.items()))
+
+    def _components(self, name: str) -> list[str]:
+        if name in self.vectors:
+            return [f"{name}{i}" for i in range(self.vectors[name])]
+        return [name]
+
+    def _ids(self, order: list[int], output: int) -> dict[int, str]:
+        ids: dict[int, str] = {}
+        for i in order:
+            entry = self.entries[i]
+            if entry.op == "input":
+                ids[i] = entry.source
+            elif entry.name:
+                ids[i] = entry.name
+        taken = set(ids.values())
+        if output not in ids:
+            name = self.function.name
+            if name in taken and self.function.params is None:
+                name = next(n for n in ("f", "g", "h", "F", "out") if n not in taken)
+            elif name in taken:
+                raise ParseError(self.function.text, 1,
+                                 f"the function's name {name!r} is also an input",
+                                 "name the function differently, such as g(...) = ...")
+            ids[output] = name
+            taken.add(name)
+        counter = 0
+        for i in order:
+            if i in ids:
+                continue
+            if self.entries[i].op == "const":  # a literal is never an identifier: no clash
+                ids[i] = self.entries[i].source
+                continue
+            counter += 1
+            while f"v{counter}" in taken:
+                counter += 1
+            ids[i] = f"v{counter}"
+        return ids
+
+
+def _postorder(entries: list[_Entry], root: int) -> list[int]:
+    """Nodes reachable from `root`, each after its inputs, in written (left-to-right) order."""
+    order: list[int] = []
+    seen: set[int] = set()
+    stack: list[tuple[int, bool]] = [(root, False)]
+    while stack:
+        index, ready = stack.pop()
+        if ready:
+            order.append(index)
+            continue
+        if index in seen:
+            continue
+        seen.add(index)
+        stack.append((index, True))
+        stack.extend((i, False) for i in reversed(entries[index].inputs) if i not in seen)
+    return order

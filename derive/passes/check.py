@@ -1,0 +1,161 @@
+"""The gradient checked three independent ways.
+
+1. backward: the graph's reverse pass (the rules table, in mpmath);
+2. symbolic: SymPy's own `diff` of the whole function, with sigmoid and relu rewritten in
+   SymPy's functions so that none of derive's rules are involved, evaluated at the point;
+3. finite difference: a central difference of the function evaluated in mpmath at
+   FD_PRECISION digits with a tiny step.
+
+Per-input derivatives cost one `diff` per input, which grows fast on networks; past
+PER_INPUT_LIMIT inputs all routes compare the derivative along one pseudo-random direction
+v instead: d/dt f(x + t v) at t = 0 must equal v . gradient.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from sympy import Expr
+
+from derive.graph import Graph
+from derive.numeric import FD, MP, to_mp
+from derive.passes.forward import Forward, numeric_value
+from derive.passes.gradients import Gradient
+from derive.symbolic import primitive
+
+PER_INPUT_LIMIT = 16
+"""Largest number of inputs checked one by one; more are checked along a direction."""
+TOLERANCE = 1e-15
+"""Largest accepted relative difference between two routes."""
+STEP = sympy.Rational(1, 10**30)
+"""Finite-difference step, relative to min(1, |x|) over the nonzero inputs moved."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One derivative as each route computes it."""
+
+    label: str
+    """The input's id, or "v . grad" for a directional check."""
+    backward: Any
+    symbolic: Any | None
+    """None when SymPy could not evaluate its derivative to a number."""
+    finite_difference: Any | None
+    """None where finite differences do not apply (at a kink)."""
+
+    def errors(self) -> list[float]:
+        scale = max(1.0, abs(float(self.backward)))
+        return [abs(float(route - self.backward)) / scale
+                for route in (self.symbolic, self.finite_difference) if route is not None]  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        def number(route: Any) -> float | None:
+            return None if route is None else float(route)
+
+        return {"label": self.label, "backward": float(self.backward),
+                "symbolic": number(self.symbolic),
+                "finite_difference": number(self.finite_difference)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The verdict of the three-way comparison."""
+
+    method: str
+    """"per input" or "random direction"."""
+    direction: tuple[Expr, ...]
+    """The direction v of a directional check (one entry per input); empty otherwise."""
+    rows: tuple[CheckRow, ...]
+    largest_error: float
+    """Largest relative difference from the backward route over all rows and routes."""
+    agree: bool
+    """True when every available route agrees within TOLERANCE and none is missing."""
+    notes: tuple[str, ...]
+    """Why a route was skipped, or the kink convention that applied."""
+
+    @property
+    def verdict(self) -> str:
+        return "agree" if self.agree else "DISAGREE"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method, "verdict": self.verdict, "agree": self.agree,
+            "largest_error": self.largest_error, "tolerance": TOLERANCE,
+            "direction": [sympy.sstr(v) for v in self.direction],
+            "rows": [row.to_dict() for row in self.rows], "notes": list(self.notes),
+        }  # fmt: skip
+
+
+def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
+    """Compare the backward pass's gradient with SymPy's diff and finite differences."""
+    inputs = list(graph.inputs)
+    notes: list[str] = []
+    if fwd.kinks:
+        notes.append(
+            "at a kink (" + ", ".join(f"{graph.node(k).source} = 0" for k in fwd.kinks) + ") "
+            "the derivative is taken as the subgradient 0; finite differences do not apply"
+        )
+    f = primitive(graph.node(graph.output).expr)
+    point = {graph.symbol(i): fwd.exact(i) for i in inputs}
+    backward = {g.input: g.value.approx for g in grads}
+    if len(inputs) <= PER_INPUT_LIMIT:
+        method, direction = "per input", ()
+        rows = [
+            CheckRow(i, backward[i], _symbolic(f.diff(graph.symbol(i)), point, notes),
+                     None if fwd.kinks else _difference(graph, fwd, {i: sympy.S.One}, notes))
+            for i in inputs
+        ]  # fmt: skip
+    else:
+        method = "random direction"
+        rng = random.Random(len(inputs))  # fixed seed: the same check on every run
+        direction = tuple(sympy.Integer(rng.choice((-1, 1))) for _ in inputs)
+        v = dict(zip(inputs, direction, strict=True))
+        t = sympy.Symbol("t", real=True)
+        moved = f.xreplace({graph.symbol(i): point[graph.symbol(i)] + t * v[i] for i in inputs})
+        symbolic = _symbolic(moved.diff(t), {t: sympy.S.Zero}, notes)
+        dot = MP.fsum(backward[i] * int(v[i]) for i in inputs)
+        fd = None if fwd.kinks else _difference(graph, fwd, v, notes)
+        rows = [CheckRow("v . grad", dot, symbolic, fd)]
+    errors = [e for row in rows for e in row.errors()]
+    largest = max(errors, default=0.0)
+    complete = all(row.symbolic is not None for row in rows)
+    return Check(method, direction, tuple(rows), largest, complete and largest <= TOLERANCE,
+                 tuple(notes))
+
+
+def _symbolic(derivative: Expr, point: dict[Any, Expr], notes: list[str]) -> Any | None:
+    value = sympy.N(derivative.xreplace(point), MP.dps)
+    if value.is_Float or value.is_Rational:  # N leaves an exact 0 as Integer 0
+        return to_mp(value)
+    notes.append(f"SymPy could not evaluate its derivative to a real number ({value})")
+    return None
+
+
+def _difference(
+    graph: Graph, fwd: Forward, direction: dict[str, Expr], notes: list[str]
+) -> Any | None:
+    """(f(x + h v) - f(x - h v)) / 2h in FD_PRECISION digits; h shrinks with small inputs
+    so the two points stay on the same side of a nearby singularity (sqrt near 0)."""
+    base = {i: to_mp(fwd.exact(i), FD) for i in graph.inputs}
+    scale = min([FD.one, *(abs(base[i]) for i in direction if base[i] != 0)])
+    h = to_mp(STEP, FD) * scale
+
+    def at(sign: int) -> Any:
+        moved = dict(base)
+        for i, v in direction.items():
+            moved[i] = base[i] + sign * h * int(v)
+        return numeric_value(graph, moved, FD)
+
+    try:
+        value = (at(1) - at(-1)) / (2 * h)
+    except (ValueError, ZeroDivisionError):
+        value = None
+    if not isinstance(value, type(FD.mpf(0))):  # complex or failed: the domain ends near here
+        notes.append("finite differences do not apply: the function is not real on both "
+                     "sides of the point")
+        return None
+    return MP.mpf(value)

@@ -1,0 +1,88 @@
+"""Forward pass: the exact value of every node, and its value to PRECISION digits.
+
+Domain checks run before each operation: a point where a node is undefined stops the pass
+with a DomainError naming the node, and nothing downstream is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sympy import Expr
+
+from derive.errors import DeriveError, DomainError
+from derive.graph import Graph, Node
+from derive.numeric import MP, to_mp
+from derive.ops import MAX_EXACT_BITS, OPS, Value
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """The values of every node at one point."""
+
+    values: Mapping[str, Value]
+    """Exact and high-precision value of every node, keyed by node id."""
+    kinks: tuple[str, ...]
+    """Nodes (relu, abs) evaluated exactly at their kink: their derivative is the
+    subgradient 0 by convention, and finite differences do not apply there."""
+
+    def exact(self, node_id: str) -> Expr:
+        return self.values[node_id].exact
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": {k: v.to_dict() for k, v in self.values.items()},
+            "kinks": list(self.kinks),
+        }
+
+
+def forward(graph: Graph, point: Mapping[str, Expr]) -> Forward:
+    """Evaluate every node of `graph` at `point` (exact values of the scalar inputs)."""
+    values: dict[str, Value] = {}
+    kinks: list[str] = []
+    for node in graph.nodes:
+        if node.op == "input":
+            exact = point[node.id]
+            values[node.id] = Value(exact, to_mp(exact))
+        elif node.op == "const":
+            values[node.id] = Value(node.expr, to_mp(node.expr))
+        else:
+            args = [values[i] for i in node.inputs]
+            values[node.id] = evaluate(node, args)
+            if OPS[node.op].kink(args):
+                kinks.append(node.id)
+    return Forward(values, tuple(kinks))
+
+
+def evaluate(node: Node, args: list[Value]) -> Value:
+    """One operation applied to its arguments' values, after its domain check."""
+    op = OPS[node.op]
+    reason = op.undefined(args)
+    if reason is not None:
+        raise DomainError(node.id, node.source, reason)
+    try:
+        exact = op.build(*(a.exact for a in args))
+    except DeriveError as exc:
+        raise DomainError(node.id, node.source, str(exc)) from None
+    if exact.is_Rational and max(abs(exact.p).bit_length(), exact.q.bit_length()) > MAX_EXACT_BITS:
+        raise DomainError(node.id, node.source,
+                          f"the exact value has more than {MAX_EXACT_BITS} bits")
+    if exact.is_extended_real is False or exact.is_finite is False:
+        raise DomainError(node.id, node.source, f"the value {exact} is not a finite real number")
+    return Value.of(exact, op.numeric(MP, *(a.approx for a in args)))
+
+
+def numeric_value(graph: Graph, inputs: Mapping[str, Any], ctx: Any) -> Any:
+    """The function's value in mpmath context `ctx` at `inputs` (input id -> number), with no
+    exact arithmetic: the finite-difference check evaluates the function this way."""
+    values: dict[str, Any] = {}
+    for node in graph.nodes:
+        if node.op == "input":
+            values[node.id] = inputs[node.id]
+        elif node.op == "const":
+            values[node.id] = to_mp(node.expr, ctx)
+        else:
+            values[node.id] = OPS[node.op].numeric(ctx, *(values[i] for i in node.inputs))
+    return values[graph.output]

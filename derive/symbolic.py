@@ -1,0 +1,81 @@
+"""The activations SymPy lacks, as SymPy functions: sigmoid and relu.
+
+Kept as functions of their own (not rewritten to exp or Max) so closed forms read as the
+author wrote them: sigmoid's derivative stays sigma(a)(1 - sigma(a)). `primitive()` rewrites
+them into SymPy's own functions for the independent `sympy.diff` check and for limits.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Expr, Function, Heaviside, Piecewise, S, exp
+
+
+class sigmoid(Function):  # noqa: N801 - SymPy names functions in lower case
+    """The logistic function 1 / (1 + exp(-a))."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg: Expr) -> Expr | None:
+        if arg.is_zero:
+            return S.Half
+        if arg is S.Infinity:
+            return S.One
+        if arg is S.NegativeInfinity:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, arg: Expr, **hints: object) -> Expr:
+        return 1 / (1 + exp(-arg))
+
+    def _eval_evalf(self, prec: int) -> Expr:
+        return (1 / (1 + exp(-self.args[0])))._eval_evalf(prec)
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _eval_is_finite(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+
+class relu(Function):  # noqa: N801
+    """max(0, a); its derivative at the kink a = 0 is taken as 0, a valid subgradient."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg: Expr) -> Expr | None:
+        if arg.is_extended_nonnegative:
+            return arg
+        if arg.is_extended_nonpositive:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        return Heaviside(self.args[0], 0)
+
+    def _eval_rewrite_as_Piecewise(self, arg: Expr, **hints: object) -> Expr:
+        return Piecewise((arg, arg > 0), (0, True))
+
+    def _eval_evalf(self, prec: int) -> Expr:
+        return sympy.Max(0, self.args[0])._eval_evalf(prec)
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return self.args[0].is_extended_real
+
+    def _eval_is_nonnegative(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+
+def primitive(expr: Expr) -> Expr:
+    """`expr` with sigmoid and relu written in SymPy's own functions (exp, Piecewise)."""
+    return expr.replace(sigmoid, lambda a: 1 / (1 + exp(-a))).replace(
+        relu, lambda a: Piecewise((a, a > 0), (0, True))
+    )
