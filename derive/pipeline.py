@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from derive.derivation import Derivation
+from derive.errors import DeriveError, SpecError, SpecErrors
 from derive.graph import Graph, build_graph
-from derive.language import parse_function
+from derive.language import Function, parse_expression, parse_function
+from derive.passes.analysis import analyse
 from derive.passes.backward import backward
 from derive.passes.check import check
+from derive.passes.descent import Descent, descend, parameter_ids
 from derive.passes.forward import forward
 from derive.passes.gradients import gradients
+from derive.solution import Solution, Workbook
+from derive.spec import DescentSpec, Exercise, read_spec
 from derive.values import Point, resolve_point, vector_lengths
 
 
@@ -34,3 +40,59 @@ def derive_at(graph: Graph, point: Point) -> Derivation:
     bwd = backward(graph, fwd)
     grads = gradients(graph, bwd)
     return Derivation(graph, point, fwd, bwd, grads, check(graph, fwd, grads))
+
+
+def solve(exercise: Exercise) -> Solution:
+    """Derive one exercise: its function, variants, descent table and analysis. Errors come
+    out as SpecErrors pointing at the value in the file that caused them."""
+    with exercise.located("function"):
+        function = parse_function(exercise.function)
+        graph = build_graph(function, vector_lengths(exercise.at), exercise.where)
+        derivation = derive_at(graph, resolve_point(graph, exercise.at))
+    variants = []
+    for label, text in exercise.variants.items():
+        with exercise.located(f"variants.{label}"):
+            variants.append((label, backprop(text, at=exercise.at)))
+    table = None
+    if exercise.descent is not None:
+        table = _descent(exercise, exercise.descent, function, derivation)
+    with exercise.located("limits"):
+        analysis = analyse(derivation, exercise.limits)
+    return Solution(exercise, derivation, tuple(variants), table, analysis)
+
+
+def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
+             derivation: Derivation) -> Descent:
+    graph = derivation.graph
+    if spec.objective is not None:
+        with exercise.located("descent.objective"):
+            taken = {*graph.inputs, *exercise.where, function.name}
+            name = next(n for n in ("E", "L", "J", "loss") if n not in taken)
+            body = parse_expression(spec.objective)
+            objective = Function(spec.objective, name, function.params, body)
+            where = {**exercise.where, function.name: function.source(function.body)}
+            graph = build_graph(objective, vector_lengths(exercise.at), where)
+    with exercise.located("descent.parameters"):
+        try:
+            parameters = parameter_ids(graph, spec.parameters)
+        except KeyError as exc:
+            raise DeriveError(f"descent parameter {exc.args[0]!r} is not an input "
+                              f"(inputs: {', '.join(graph.inputs)})") from None  # fmt: skip
+    with exercise.located("at"):
+        return descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
+                       spec.ascent, spec.objective)  # fmt: skip
+
+
+def load(path: str | Path) -> Workbook:
+    """Read, validate and solve every exercise of a file, in file order. Raises SpecErrors
+    listing every problem found (each FILE:LINE:COLUMN: message)."""
+    spec = read_spec(path)
+    solutions, errors = [], []
+    for exercise in spec.exercises:
+        try:
+            solutions.append(solve(exercise))
+        except SpecError as exc:
+            errors.extend(getattr(exc, "errors", (exc,)))
+    if errors:
+        raise SpecErrors(errors)
+    return Workbook(spec, tuple(solutions))

@@ -1,0 +1,153 @@
+"""Gradient descent (or ascent): a table per step, the gradient recomputed at every point.
+
+Rational values stay exact through any number of steps. Irrational ones (sigma(1), e^-1)
+would nest deeper at every step, so a new value whose exact form grows past EXACT_OPS
+operations is replaced by a rational with ROUNDED_DIGITS significant digits, and the
+record says so. A step that leaves the domain ends the table with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy
+from sympy import Expr
+
+from derive.errors import DomainError
+from derive.graph import Graph
+from derive.ops import Value
+from derive.passes.backward import backward
+from derive.passes.forward import Forward, forward
+
+EXACT_OPS = 40
+"""Largest exact form (in SymPy operations) a descended value keeps."""
+ROUNDED_DIGITS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One parameter's update: new = current - learning_rate * gradient (+ for ascent)."""
+
+    parameter: str
+    current: Value
+    gradient: Value
+    new: Value
+    rounded: bool
+    """The new value's exact form grew too large and was rounded to ROUNDED_DIGITS digits."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parameter": self.parameter, "current": self.current.to_dict(),
+                "gradient": self.gradient.to_dict(), "new": self.new.to_dict(),
+                "rounded": self.rounded}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DescentStep:
+    number: int
+    """1 for the first step."""
+    point: Mapping[str, Value]
+    """Every input's value where this step's gradient is taken."""
+    objective: Value
+    """The objective at `point`."""
+    updates: tuple[Update, ...]
+    objective_after: Value | None
+    """The objective at the updated point; None when that point is outside the domain."""
+
+    def to_dict(self) -> dict[str, Any]:
+        after = None if self.objective_after is None else self.objective_after.to_dict()
+        return {"step": self.number, "point": {k: v.to_dict() for k, v in self.point.items()},
+                "objective": self.objective.to_dict(), "objective_after": after,
+                "updates": [u.to_dict() for u in self.updates]}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Descent:
+    """The whole table."""
+
+    objective: str
+    """What is minimised: the function's name, or the objective's text."""
+    output: str
+    """Id of the objective's node in `graph`."""
+    parameters: tuple[str, ...]
+    """Scalar inputs updated, in input order."""
+    learning_rate: Expr
+    ascent: bool
+    steps: tuple[DescentStep, ...]
+    stopped: str | None
+    """Why the table ends early (the updated point left the domain), or None."""
+
+    @property
+    def rounded(self) -> bool:
+        return any(u.rounded for step in self.steps for u in step.updates)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"objective": self.objective, "parameters": list(self.parameters),
+                "learning_rate": sympy.sstr(self.learning_rate), "ascent": self.ascent,
+                "steps": [s.to_dict() for s in self.steps], "stopped": self.stopped}  # fmt: skip
+
+
+def parameter_ids(graph: Graph, names: Sequence[str] | None) -> tuple[str, ...]:
+    """Scalar input ids for parameter names (a vector's name selects its components);
+    None selects every input. Raises DomainError-free ValueError subclasses via KeyError."""
+    if names is None:
+        return graph.inputs
+    vectors = dict(graph.vectors)
+    chosen: list[str] = []
+    for name in names:
+        if name in vectors:
+            chosen.extend(vectors[name])
+        elif name in graph.inputs:
+            chosen.append(name)
+        else:
+            raise KeyError(name)
+    return tuple(i for i in graph.inputs if i in chosen)
+
+
+def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
+            learning_rate: Expr, steps: int, ascent: bool = False,
+            objective: str | None = None) -> Descent:
+    """`steps` steps of gradient descent on the output of `graph` from `start`."""
+    sign = 1 if ascent else -1
+    point = dict(start)
+    fwd: Forward | None = forward(graph, point)
+    records: list[DescentStep] = []
+    stopped = None
+    for number in range(1, steps + 1):
+        assert fwd is not None
+        grads = backward(graph, fwd).gradients
+        updates = tuple(_update(p, fwd.values[p], grads[p], learning_rate, sign)
+                        for p in parameters)  # fmt: skip
+        point = {**point, **{u.parameter: u.new.exact for u in updates}}
+        try:
+            after: Forward | None = forward(graph, point)
+        except DomainError as exc:
+            after, stopped = None, f"after step {number} the point leaves the domain: {exc}"
+        records.append(DescentStep(
+            number, {i: fwd.values[i] for i in graph.inputs}, fwd.values[graph.output], updates,
+            None if after is None else after.values[graph.output]))  # fmt: skip
+        if after is None:
+            break
+        fwd = after
+    return Descent(objective or graph.output, graph.output, tuple(parameters), learning_rate,
+                   ascent, tuple(records), stopped)
+
+
+def _update(parameter: str, current: Value, gradient: Value, rate: Expr, sign: int) -> Update:
+    exact = current.exact + sign * rate * gradient.exact
+    approx = current.approx + sign * _mp(rate, current.approx) * gradient.approx
+    rounded = not exact.is_Rational and sympy.count_ops(exact) > EXACT_OPS
+    if rounded:
+        digits = mpmath.nstr(approx, ROUNDED_DIGITS, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
+        fraction = Fraction(digits)
+        exact = sympy.Rational(fraction.numerator, fraction.denominator)
+    return Update(parameter, current, gradient, Value.of(exact, approx), rounded)
+
+
+def _mp(exact: Expr, like: Any) -> Any:
+    """An exact rational learning rate in the context of `like`."""
+    return like.context.mpf(int(exact.p)) / int(exact.q) if exact.is_Rational else (
+        like.context.mpf(str(sympy.N(exact, like.context.dps))))  # fmt: skip

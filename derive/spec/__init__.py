@@ -1,0 +1,10 @@
+"""Exercise files: YAML -> validated, immutable records with source positions.
+
+No calculus happens here: expressions are only checked to parse and values to be numbers.
+"""
+
+from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec
+from derive.spec.schema import TOPICS, parse_spec, read_spec
+
+__all__ = ["TOPICS", "DescentSpec", "Exercise", "Limit", "Place", "Question", "Spec",
+           "parse_spec", "read_spec"]  # fmt: skip

@@ -1,0 +1,285 @@
+"""The exercise file's schema: what each key holds, checked with exact positions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import sympy
+import yaml
+
+from derive.errors import SpecError, SpecErrors
+from derive.language import parse_expression, parse_function
+from derive.spec.reader import Reader
+from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec
+
+MAX_FILE_BYTES = 5_000_000
+ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+TOPICS = ("domain", "limits", "ranking", "stability", "saturation", "descent", "activations")
+"""What a question can be about; its answer is assembled from the facts of these kinds."""
+_TOPIC_WORDS = {
+    "limits": ("approach", "limit", "large", "infinit", "tend", "grow"),
+    "ranking": ("greatest", "largest", "most", "effect", "sensitiv", "influen", "rank"),
+    "stability": ("stabil", "numerical", "overflow", "underflow", "explod", "vanish"),
+    "domain": ("undefined", "domain"),
+    "saturation": ("saturat",),
+    "descent": ("update", "descent", "learning rate", "training", "converge"),
+    "activations": ("activation",),
+}
+FILE_KEYS = {"title": "text", "description": "text", "defaults": "map", "exercises": "list"}
+DEFAULT_KEYS = {"learning_rate": "scalar", "steps": "int", "digits": "int", "solution": "text"}
+EXERCISE_KEYS = {
+    "id": "text", "title": "text", "function": "text", "where": "map", "at": "map",
+    "descent": "map", "limits": "list", "questions": "list", "variants": "map",
+    "solution": "text", "statement": "text", "instructions": "list", "notes": "text",
+    "digits": "int",
+}  # fmt: skip
+DESCENT_KEYS = {"parameters": "list", "learning_rate": "scalar", "steps": "int",
+                "ascent": "bool", "objective": "text"}  # fmt: skip
+_LIMIT = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*->\s*(.+?)\s*\Z")
+_INFINITY = {"oo": sympy.oo, "+oo": sympy.oo, "inf": sympy.oo, "+inf": sympy.oo,
+             "infinity": sympy.oo, "-oo": -sympy.oo, "-inf": -sympy.oo,
+             "-infinity": -sympy.oo}  # fmt: skip
+
+
+def read_spec(path: str | Path) -> Spec:
+    """Read and validate an exercise file; raises SpecErrors listing every problem."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(str(path), 1, 1, f"cannot read the file: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(str(path), 1, 1, f"the file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), 1, 1, f"the file is not UTF-8 ({exc.reason})") from None
+    return parse_spec(text, str(path))
+
+
+def parse_spec(text: str, path: str = "<string>") -> Spec:
+    """Validate the text of an exercise file; `path` names it in messages."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise SpecError(path, line, column, f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(path, 1, 1, f"invalid YAML: {exc}") from None
+    if root is None:
+        raise SpecError(path, 1, 1, "the file is empty; it needs a list of exercises")
+    reader = Reader(path)
+    spec = _file(reader, root)
+    if reader.errors:
+        raise SpecErrors(sorted(reader.errors, key=lambda e: (e.line, e.column)))
+    assert spec is not None
+    return spec
+
+
+def _file(r: Reader, root: yaml.Node) -> Spec | None:
+    top = r.mapping(root, "the file", FILE_KEYS, required=("exercises",))
+    if top is None:
+        return None
+    defaults = _defaults(r, top.get("defaults"))
+    exercises: list[Exercise] = []
+    first: dict[str, int] = {}
+    items = top.get("exercises")
+    if isinstance(items, yaml.SequenceNode):
+        if not items.value:
+            r.fail(items, "the list of exercises is empty")
+        for item in items.value:
+            exercise = _exercise(r, item, defaults)
+            if exercise is None:
+                continue
+            if exercise.id in first:
+                r.errors.append(exercise.error(
+                    "id", f"duplicate id {exercise.id!r} (first on line {first[exercise.id]})"))
+                continue
+            first[exercise.id] = exercise.places["id"].line
+            exercises.append(exercise)
+    title = str(top["title"].value) if "title" in top else "Exercises"
+    description = str(top["description"].value) if "description" in top else ""
+    return Spec(r.path, title, description, tuple(exercises))
+
+
+def _defaults(r: Reader, node: yaml.Node | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"learning_rate": sympy.Rational(1, 10), "steps": 1, "digits": 4,
+                              "solution": "open"}  # fmt: skip
+    found = r.mapping(node, "defaults", DEFAULT_KEYS) if node is not None else {}
+    for key, value in (found or {}).items():
+        setting = _setting(r, key, value)
+        if setting is not None:
+            values[key] = setting
+    return values
+
+
+def _setting(r: Reader, key: str, node: yaml.Node) -> Any:
+    """learning_rate, steps, digits or solution, range-checked."""
+    if key == "learning_rate":
+        rate = r.number(node, "learning_rate")
+        if rate is not None and not rate.is_positive:
+            r.fail(node, "learning_rate must be positive")
+            return None
+        return rate
+    if key in ("steps", "digits"):
+        low, high = (1, 100) if key == "steps" else (1, 30)
+        value = int(node.value)
+        if not low <= value <= high:
+            r.fail(node, f"{key} must be between {low} and {high}, not {value}")
+            return None
+        return value
+    if node.value not in ("open", "collapsed"):
+        r.fail(node, f"solution must be 'open' or 'collapsed', not {node.value!r}")
+        return None
+    return node.value
+
+
+def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise | None:
+    errors = len(r.errors)
+    found = r.mapping(node, "an exercise", EXERCISE_KEYS,
+                      required=("id", "title", "function", "at"))  # fmt: skip
+    if found is None:
+        return None
+    places = {"": r.place(node), **{key: r.place(value) for key, value in found.items()}}
+    fields: dict[str, Any] = {k: defaults[k] for k in ("digits", "solution")}
+    for key, value in found.items():
+        if key in ("title", "statement", "notes"):
+            fields[key] = str(value.value)
+        elif key in ("digits", "solution"):
+            fields[key] = _setting(r, key, value)
+        elif key == "id":
+            fields["id"] = _identifier(r, value)
+        elif key == "function":
+            fields["function"] = r.expression(value, parse_function)
+        elif key == "instructions":
+            fields["instructions"] = tuple(text for text, _ in r.texts(value, "an instruction"))
+        elif key == "questions":
+            fields["questions"] = _questions(r, value)
+        elif key == "limits":
+            fields["limits"] = _limits(r, value)
+        elif key == "descent":
+            fields["descent"] = _descent(r, value, defaults, places)
+        else:  # where, variants, at: mappings of names
+            fields[key] = _named(r, key, value, places)
+    if len(r.errors) > errors:
+        return None
+    return Exercise(**fields, path=r.path, places=places)
+
+
+def _identifier(r: Reader, node: yaml.Node) -> str | None:
+    value = str(node.value)
+    if not ID.match(value):
+        r.fail(node, f"id {value!r} must be lowercase letters, digits and single dashes "
+                     "(it names the page)")  # fmt: skip
+        return None
+    return value
+
+
+def _named(r: Reader, key: str, node: yaml.Node, places: dict[str, Place]) -> dict[str, Any]:
+    """`at` (name -> number or list), `where` (name -> expression) or `variants`
+    (label -> function)."""
+    kind = "any" if key == "at" else "text"
+    found = r.mapping(node, repr(key), values=kind) or {}
+    values: dict[str, Any] = {}
+    for name, value in found.items():
+        places[f"{key}.{name}"] = r.place(value)
+        if key != "variants" and not NAME.match(name):
+            r.fail(value, f"{name!r} is not a valid name in {key!r}")
+        elif key == "where":
+            values[name] = r.expression(value, parse_expression)
+        elif key == "variants":
+            values[name] = r.expression(value, parse_function)
+        elif isinstance(value, yaml.SequenceNode):
+            numbers = [r.number(item, f"{name}[{i}]") for i, item in enumerate(value.value)]
+            values[name] = tuple(numbers)
+            if not numbers:
+                r.fail(value, f"input {name!r}: an empty vector")
+        else:
+            values[name] = r.number(value, f"input {name!r}")
+    return values
+
+
+def _descent(r: Reader, node: yaml.Node, defaults: dict[str, Any],
+             places: dict[str, Place]) -> DescentSpec | None:
+    found = r.mapping(node, "'descent'", DESCENT_KEYS)
+    if found is None:
+        return None
+    places.update({f"descent.{k}": r.place(v) for k, v in found.items()})
+    rate = _setting(r, "learning_rate", found["learning_rate"]) if "learning_rate" in found else (
+        defaults["learning_rate"])  # fmt: skip
+    steps = _setting(r, "steps", found["steps"]) if "steps" in found else defaults["steps"]
+    parameters = None
+    if "parameters" in found:
+        parameters = tuple(text for text, _ in r.texts(found["parameters"], "a parameter"))
+    objective = None
+    if "objective" in found:
+        objective = r.expression(found["objective"], parse_expression)
+    ascent = "ascent" in found and yaml.SafeLoader.bool_values[found["ascent"].value.lower()]
+    return DescentSpec(parameters, rate, steps or 1, ascent, objective)
+
+
+def _limits(r: Reader, node: yaml.Node) -> tuple[Limit, ...]:
+    limits = []
+    for text, item in r.texts(node, "a limit"):
+        match = _LIMIT.match(text)
+        if match is None:
+            r.fail(item, f"a limit is written 'z -> 0', 'z -> 0+' or 'x -> oo', not {text!r}")
+            continue
+        variable, target_text = match.groups()
+        side = "+-"
+        target_text = target_text.strip()
+        if target_text.lower() in _INFINITY:
+            target = _INFINITY[target_text.lower()]
+            side = "-" if target == sympy.oo else "+"  # approached from within the reals
+        else:
+            if target_text[-1] in "+-":
+                side, target_text = target_text[-1], target_text[:-1]
+            target = r.number(_Scalar(item, target_text), f"the limit point in {text!r}")
+            if target is None:
+                continue
+        limits.append(Limit(variable, target, side, text.strip()))
+    return tuple(limits)
+
+
+class _Scalar(yaml.ScalarNode):
+    """A piece of a scalar's text, keeping the scalar's position for messages."""
+
+    def __init__(self, node: yaml.Node, value: str) -> None:
+        super().__init__("tag:yaml.org,2002:str", value, node.start_mark, node.end_mark)
+
+
+def _questions(r: Reader, node: yaml.Node) -> tuple[Question, ...]:
+    questions = []
+    for item in node.value:
+        if isinstance(item, yaml.MappingNode):
+            found = r.mapping(item, "a question", {"ask": "text", "about": "any"},
+                              required=("ask",))  # fmt: skip
+            if not found or "ask" not in found:
+                continue
+            text = str(found["ask"].value)
+            about = tuple(t for t, _ in r.texts(found["about"], "a topic")) if (
+                "about" in found) else _topics(text)  # fmt: skip
+            unknown = [t for t in about if t not in TOPICS]
+            if unknown:
+                r.fail(found.get("about", item), f"unknown topic {unknown[0]!r}; topics are "
+                                                 + ", ".join(TOPICS))  # fmt: skip
+                continue
+        elif r.shape(item, "text", "a question"):
+            text, about = str(item.value), _topics(str(item.value))
+        else:
+            continue
+        if not about:
+            r.fail(item, "cannot tell what this question asks about; write it as "
+                         "{ask: ..., about: [limits]} with topics from " + ", ".join(TOPICS))
+            continue
+        questions.append(Question(text, about))
+    return tuple(questions)
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    lowered = text.lower()
+    return tuple(t for t, words in _TOPIC_WORDS.items() if any(w in lowered for w in words))

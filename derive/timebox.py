@@ -1,0 +1,60 @@
+"""Run a computation that may not finish (a SymPy limit) within a time budget.
+
+In the main thread a timer signal interrupts the computation; elsewhere (Sphinx may derive
+in worker threads) it runs in a forked child process that is killed when time runs out.
+Either way the caller gets None instead of a hang.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class _OutOfTime(BaseException):
+    """Raised by the timer; a BaseException so library code catching Exception lets it by."""
+
+
+def within(seconds: float, compute: Callable[[], T]) -> T | None:
+    """compute() if it returns within `seconds`, else None."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        return _with_signal(seconds, compute)
+    return _in_child(seconds, compute)
+
+
+def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
+    def expire(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return compute()
+    except _OutOfTime:
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            sender.send(compute())
+        except Exception:  # the parent treats any failure like running out of time
+            sender.send(None)
+
+    child = context.Process(target=run, daemon=True)
+    child.start()
+    result = receiver.recv() if receiver.poll(seconds) else None
+    child.kill()
+    child.join()
+    return result
