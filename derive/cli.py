@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from derive import __version__
-from derive.errors import DeriveError, ParseError, window
+from derive.errors import DeriveError, ParseError, SpecErrors, window
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--json", action="store_true", help="print the derivation as JSON")
     grad.add_argument("--digits", type=int, default=6, help="significant digits (default 6)")
     grad.set_defaults(run=_grad)
+
+    check = commands.add_parser(
+        "check", help="validate and derive every exercise of a file; no site",
+        description="Validate FILE, derive every exercise and report one line each.",
+    )
+    check.add_argument("file", nargs="?", default="exercises.yaml", metavar="FILE",
+                       help="the exercise file (default: exercises.yaml)")
+    check.set_defaults(run=_check)
     return parser
 
 
@@ -57,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(exc: DeriveError) -> None:
+    if isinstance(exc, SpecErrors):  # one FILE:LINE:COLUMN: line per problem, as compilers do
+        print(exc, file=sys.stderr)
+        count = len(exc.errors)
+        print(f"derive: {count} problem{'s' * (count != 1)} in {exc.path}", file=sys.stderr)
+        return
     print(f"derive: {exc}", file=sys.stderr)
     if isinstance(exc, ParseError):
         snippet, caret = window(exc.text, exc.column)
@@ -87,6 +100,46 @@ def _grad(args: argparse.Namespace) -> int:
 
         Console(width=max(Console().width, 100)).print(report(derivation, args.digits))
     return EXIT_OK if derivation.check.agree else EXIT_FAILED
+
+
+def _check(args: argparse.Namespace) -> int:
+    import time
+
+    from rich.console import Console
+
+    from derive.errors import SpecError
+    from derive.pipeline import solve
+    from derive.render.progress import Steps
+    from derive.spec import read_spec
+
+    started = time.perf_counter()
+    spec = read_spec(args.file)
+    out = Console(highlight=False, soft_wrap=True)
+    width = max(len(e.id) for e in spec.exercises)
+    counts = {"agree": 0, "DISAGREE": 0, "invalid": 0}
+    problems: list[SpecError] = []
+    with Steps(out, len(spec.exercises), "deriving") as steps:
+        for exercise in spec.exercises:
+            begun = time.perf_counter()
+            try:
+                verdict = solve(exercise).derivation.check.verdict
+            except SpecError as exc:
+                verdict = "invalid"
+                problems.extend(getattr(exc, "errors", (exc,)))
+            counts[verdict] += 1
+            mark = {"agree": "[green]ok[/]", "DISAGREE": "[bold red]!![/]"}.get(verdict, "[red]xx[/]")
+            steps.print(f"{mark} {exercise.id:<{width}}  {verdict:<8} "
+                        f"{time.perf_counter() - begun:6.2f} s  {exercise.function}")
+            steps.advance()
+    for problem in problems:
+        print(f"derive: {problem}", file=sys.stderr)
+    total = len(spec.exercises)
+    out.print(f"{total} exercise{'s' * (total != 1)} in {args.file}: {counts['agree']} agree, "
+              f"{counts['DISAGREE']} disagree, {counts['invalid']} invalid "
+              f"({time.perf_counter() - started:.1f} s)")
+    if counts["invalid"]:
+        return EXIT_USAGE
+    return EXIT_FAILED if counts["DISAGREE"] else EXIT_OK
 
 
 def parse_assignments(text: str, option: str) -> dict[str, object]:

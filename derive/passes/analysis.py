@@ -36,6 +36,8 @@ EXP_OVERFLOW = 709.782712893384
 """exp(a) overflows float64 for a above this (ln of the largest double)."""
 EXP_UNDERFLOW = -745.1332191019412
 """exp(a) underflows to 0.0 in float64 for a below this."""
+STATIONARY_INPUTS = 4
+"""Stationary points are sought only for functions of at most this many inputs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,17 @@ class Sensitivity:
 
 
 @dataclass(frozen=True, slots=True)
+class Stationary:
+    """Where the whole gradient is zero (solved symbolically within a time budget)."""
+
+    points: tuple[tuple[tuple[str, Expr], ...], ...] | None
+    """Each solution as (input, value) pairs; a value may still contain other inputs (a
+    line of stationary points). None when not settled (see `reason`)."""
+    reason: str = ""
+    """Why `points` is None: SymPy's solve is complete only for polynomial equations."""
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     restrictions: tuple[Restriction, ...]
     kinks: tuple[Kink, ...]
@@ -133,6 +146,8 @@ class Analysis:
     hazards: tuple[Hazard, ...]
     sensitivity: tuple[Sensitivity, ...]
     """In input order; `rank` orders them."""
+    stationary: Stationary | None
+    """None when the function has more than STATIONARY_INPUTS inputs (not attempted)."""
 
     @property
     def ranking(self) -> tuple[Sensitivity, ...]:
@@ -152,6 +167,7 @@ def analyse(d: Derivation, limits: Sequence[Limit] = ()) -> Analysis:
         tuple(_saturation(d)),
         tuple(h for node in graph.operations for h in _hazards(d, node)),
         _sensitivity(d),
+        _stationary(d) if len(graph.inputs) <= STATIONARY_INPUTS else None,
     )
 
 
@@ -299,3 +315,34 @@ def _sensitivity(d: Derivation) -> tuple[Sensitivity, ...]:
 def _rounded(size: Any) -> Any:
     """|gradient| to 25 digits, so that exact ties (-4 and -4) rank together."""
     return size.context.mpf(mpmath.nstr(size, 25))
+
+
+def _stationary(d: Derivation) -> Stationary:
+    graph = d.graph
+    symbols = [graph.symbol(i) for i in graph.inputs]
+    forms = [primitive(g.closed_form) for g in d.gradients]
+
+    numerators = [sympy.fraction(sympy.together(form))[0] for form in forms]
+    if not all(n.is_polynomial(*symbols) for n in numerators):
+        return Stationary(None, "the gradient is not a rational function of the inputs")
+
+    def solve() -> list[dict[Any, Expr]]:
+        found = sympy.solve(numerators, symbols, dict=True)
+        return [s for s in found if all(_finite(form.xreplace(s)) for form in forms)]
+
+    try:
+        solutions = within(LIMIT_SECONDS, solve)
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        solutions = None
+    if solutions is None:
+        return Stationary(None, "SymPy did not settle the equations in time")
+    by_name = {graph.symbol(i): i for i in graph.inputs}
+    points = tuple(
+        tuple((by_name[k], v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0])))
+        for s in solutions
+    )
+    return Stationary(tuple(sorted(points, key=str)))
+
+
+def _finite(value: Expr) -> bool:
+    return not value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)

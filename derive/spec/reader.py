@@ -123,6 +123,9 @@ class Reader:
                 self.fail(node, f"{what} must be a number, not {node.value}")
             return None
         raw = str(node.value)
+        if node.tag == _TAG + "float" and raw.lower().lstrip("+-") in (".nan", ".inf"):
+            self.fail(node, f"{what}: {raw} is not a finite number")
+            return None
         if node.tag != _TAG + "str":
             raw = raw.replace("_", "")
         try:

@@ -17,13 +17,15 @@ from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, S
 MAX_FILE_BYTES = 5_000_000
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-TOPICS = ("domain", "limits", "ranking", "stability", "saturation", "descent", "activations")
+TOPICS = ("domain", "limits", "stationary", "ranking", "stability", "saturation", "descent",
+          "activations")
 """What a question can be about; its answer is assembled from the facts of these kinds."""
 _TOPIC_WORDS = {
     "limits": ("approach", "limit", "large", "infinit", "tend", "grow"),
     "ranking": ("greatest", "largest", "most", "effect", "sensitiv", "influen", "rank"),
     "stability": ("stabil", "numerical", "overflow", "underflow", "explod", "vanish"),
     "domain": ("undefined", "domain"),
+    "stationary": ("stationary", "minimum", "maximum", "critical"),
     "saturation": ("saturat",),
     "descent": ("update", "descent", "learning rate", "training", "converge"),
     "activations": ("activation",),
