@@ -63,7 +63,7 @@ def solve(exercise: Exercise) -> Solution:
 
 def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
              derivation: Derivation) -> Descent:
-    graph = derivation.graph
+    graph, form = derivation.graph, None
     if spec.objective is not None:
         with exercise.located("descent.objective"):
             taken = {*graph.inputs, *exercise.where, function.name}
@@ -72,6 +72,9 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
             objective = Function(spec.objective, name, function.params, body)
             where = {**exercise.where, function.name: function.source(function.body)}
             graph = build_graph(objective, vector_lengths(exercise.at), where)
+            # The same objective with the function's output as a plain symbol: E = (f - 1)^2/2
+            alone = build_graph(Function(spec.objective, name, None, body))
+            form = alone.node(alone.output).expr
     with exercise.located("descent.parameters"):
         try:
             parameters = parameter_ids(graph, spec.parameters)
@@ -80,7 +83,7 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
                               f"(inputs: {', '.join(graph.inputs)})") from None  # fmt: skip
     with exercise.located("at"):
         return descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
-                       spec.ascent, spec.objective)  # fmt: skip
+                       spec.ascent, spec.objective, form)  # fmt: skip
 
 
 def load(path: str | Path) -> Workbook:

@@ -79,6 +79,12 @@ class Descent:
     steps: tuple[DescentStep, ...]
     stopped: str | None
     """Why the table ends early (the updated point left the domain), or None."""
+    form: Expr | None = None
+    """The objective as an expression of the function's output and inputs, such as
+    (f - 1)^2/2; None when the objective is the function itself."""
+    final_gradient: Mapping[str, Value] | None = None
+    """The gradient at the last updated point (None when it left the domain): it differs
+    from the last step's gradient, which is why every step recomputes it."""
 
     @property
     def rounded(self) -> bool:
@@ -109,7 +115,7 @@ def parameter_ids(graph: Graph, names: Sequence[str] | None) -> tuple[str, ...]:
 
 def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
             learning_rate: Expr, steps: int, ascent: bool = False,
-            objective: str | None = None) -> Descent:
+            objective: str | None = None, form: Expr | None = None) -> Descent:
     """`steps` steps of gradient descent on the output of `graph` from `start`."""
     sign = 1 if ascent else -1
     point = dict(start)
@@ -132,8 +138,10 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
         if after is None:
             break
         fwd = after
+    final = None if stopped or fwd is None else backward(graph, fwd).gradients
     return Descent(objective or graph.output, graph.output, tuple(parameters), learning_rate,
-                   ascent, tuple(records), stopped)
+                   ascent, tuple(records), stopped, form,
+                   None if final is None else {p: final[p] for p in parameters})
 
 
 def _update(parameter: str, current: Value, gradient: Value, rate: Expr, sign: int) -> Update:

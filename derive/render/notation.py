@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sympy import Expr
 from sympy.printing.precedence import PRECEDENCE
 
 SUM, PRODUCT, POWER = PRECEDENCE["Add"], PRECEDENCE["Mul"], PRECEDENCE["Pow"]
@@ -79,3 +80,11 @@ def apply(op: str, printed: list[str], precedences: list[int], latex: bool) -> s
         for i, (arg, level) in enumerate(zip(printed, precedences, strict=True))
     ]
     return (notation.latex if latex else notation.text).format(*wrapped)
+
+
+LONG_EXACT = 60
+"""Exact forms longer than this (in SymPy's characters) are shown as decimals alone."""
+
+
+def too_long(exact: Expr) -> bool:
+    return len(str(exact)) > LONG_EXACT

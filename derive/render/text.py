@@ -16,7 +16,7 @@ from sympy.printing.str import StrPrinter
 from derive.derivation import Derivation
 from derive.graph import Graph, Node
 from derive.ops import Value
-from derive.render.notation import apply
+from derive.render.notation import apply, too_long
 
 
 class TextPrinter(StrPrinter):
@@ -40,6 +40,8 @@ def both(value: Value, digits: int) -> str:
     """The exact value, followed by its decimal unless it is an integer: "2/3 ≈ 0.666667"."""
     if value.exact.is_Integer:
         return text(value.exact)
+    if too_long(value.exact):
+        return f"\u2248 {decimal(value.approx, digits)}"
     return f"{text(value.exact)} \u2248 {decimal(value.approx, digits)}"
 
 

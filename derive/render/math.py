@@ -1,0 +1,102 @@
+"""The only producer of LaTeX: a thin layer over SymPy's LaTeX printer.
+
+Every renderer that writes mathematics calls these functions, so a name, a number or an
+operation looks the same on every page, in every table and in every download.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import mpmath
+from sympy import Expr, Symbol
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import precedence
+
+from derive.ops import Value
+from derive.render.notation import apply, too_long
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi",
+    "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma",
+    "Upsilon", "Phi", "Psi", "Omega",
+}  # fmt: skip
+_NAME = re.compile(r"([A-Za-z]+)([0-9_]*)\Z")
+
+
+class DeriveLatex(LatexPrinter):
+    """SymPy's printer with derive's conventions: sigma and ReLU by name, the ReLU
+    derivative as an indicator, long names upright-italic."""
+
+    def _print_sigmoid(self, expr: Expr, exp: str | None = None) -> str:
+        return self._function("\\sigma", expr, exp)
+
+    def _print_relu(self, expr: Expr, exp: str | None = None) -> str:
+        return self._function("\\operatorname{ReLU}", expr, exp)
+
+    def _print_Heaviside(self, expr: Expr, exp: str | None = None) -> str:
+        body = f"\\mathbf{{1}}\\left[{self._print(expr.args[0])} > 0\\right]"
+        return f"{body}^{{{exp}}}" if exp else body
+
+    def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
+        return name(expr.name)
+
+    def _function(self, head: str, expr: Expr, exp: str | None) -> str:
+        inner = f"{head}\\left({self._print(expr.args[0])}\\right)"
+        return f"\\left({inner}\\right)^{{{exp}}}" if exp else inner
+
+
+_PRINTER = DeriveLatex()
+
+
+def tex(expr: Expr) -> str:
+    """LaTeX for a SymPy expression."""
+    return str(_PRINTER.doprint(expr))
+
+
+def name(identifier: str) -> str:
+    """LaTeX for a node or input name: x, w_{0}, w_{0,1}, \\gamma, \\mathit{sigy}, E_{1}."""
+    match = _NAME.match(identifier)
+    if match is None:  # my_var: the part after the first underscore becomes a subscript
+        head, _, tail = identifier.partition("_")
+        return f"{{{name(head)}}}_{{{name(tail)}}}"
+    letters, rest = match.groups()
+    base = f"\\{letters}" if letters in _GREEK else letters if len(letters) == 1 else (
+        f"\\mathit{{{letters}}}")  # fmt: skip
+    subscript = ",".join(part for part in rest.split("_") if part)
+    return f"{base}_{{{subscript}}}" if subscript else base
+
+
+def partial(output: str, wrt: str) -> str:
+    """d output / d wrt as a fraction of partials."""
+    return f"\\frac{{\\partial {name(output)}}}{{\\partial {name(wrt)}}}"
+
+
+def operation(op: str, arguments: Sequence[Expr]) -> str:
+    """An operation applied to arguments (names or values), with the parentheses they need."""
+    return apply(op, [tex(a) for a in arguments], [int(precedence(a)) for a in arguments],
+                 latex=True)  # fmt: skip
+
+
+def decimal(approx: Any, digits: int) -> str:
+    """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}."""
+    printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2))
+    printed = printed[:-2] if printed.endswith(".0") else printed
+    mantissa, _, exponent = printed.partition("e")
+    if not exponent:
+        return mantissa
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
+def value(v: Value, digits: int) -> str:
+    """The exact value, with its decimal unless it is an integer: \\frac{2}{3} \\approx 0.6667."""
+    if v.exact.is_Integer:
+        return tex(v.exact)
+    approx = decimal(v.approx, digits)
+    if too_long(v.exact):
+        return f"\\approx {approx}"
+    exact = tex(v.exact)
+    return approx if exact == approx else f"{exact} \\approx {approx}"

@@ -1,0 +1,432 @@
+"""Computed facts -> sentences: the interpretation, the analysis and the answers.
+
+A sentence is a tuple of parts: plain text, or mathematics (a SymPy expression, a name,
+a partial derivative, a value). Each renderer prints the parts its own way (`markdown`
+for pages, `plain` for terminals), so the wording lives in one place. Nothing here
+computes: every number comes from the Solution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sympy
+from sympy import Expr
+
+from derive.ops import Value
+from derive.passes.analysis import Hazard, Kink, LimitResult, Restriction, Saturation
+from derive.render import math as latex
+from derive.render import text as plaintext
+from derive.solution import Solution
+from derive.spec import Question
+
+
+@dataclass(frozen=True, slots=True)
+class M:
+    """A SymPy expression."""
+
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class N:
+    """A node or input name."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class D:
+    """The partial derivative d output / d input."""
+
+    output: str
+    input: str
+
+
+@dataclass(frozen=True, slots=True)
+class V:
+    """A value: exact, with its decimal; `decimal_only` prints the decimal alone."""
+
+    value: Value
+    decimal_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class T:
+    """Mathematics given directly, as LaTeX and as plain text."""
+
+    latex: str
+    plain: str
+
+
+Part = str | M | N | D | V | T
+Sentence = tuple[Part, ...]
+
+
+def markdown(sentence: Sentence, digits: int) -> str:
+    """A sentence for a MyST page: mathematics between dollar signs."""
+    out: list[str] = []
+    math: list[str] = []  # adjacent mathematical parts share one $...$
+    for part in (*sentence, ""):
+        if isinstance(part, str):
+            if math:
+                out.append("$" + "".join(math) + "$")
+                math = []
+            out.append(part)
+        else:
+            math.append(_latex(part, digits))
+    return "".join(out)
+
+
+def plain(sentence: Sentence, digits: int) -> str:
+    """A sentence for a terminal."""
+    return "".join(part if isinstance(part, str) else _plain(part, digits) for part in sentence)
+
+
+def _latex(part: Part, digits: int) -> str:
+    if isinstance(part, M):
+        return latex.tex(part.expr)
+    if isinstance(part, N):
+        return latex.name(part.id)
+    if isinstance(part, D):
+        return latex.partial(part.output, part.input)
+    if isinstance(part, V):
+        return latex.decimal(part.value.approx, digits) if part.decimal_only else latex.value(
+            part.value, digits)  # fmt: skip
+    assert isinstance(part, T)
+    return part.latex
+
+
+def _plain(part: Part, digits: int) -> str:
+    if isinstance(part, M):
+        return plaintext.text(part.expr)
+    if isinstance(part, N):
+        return part.id
+    if isinstance(part, D):
+        return f"d{part.output}/d{part.input}"
+    if isinstance(part, V):
+        return plaintext.decimal(part.value.approx, digits) if part.decimal_only else (
+            plaintext.both(part.value, digits))  # fmt: skip
+    assert isinstance(part, T)
+    return part.plain
+
+
+def _approach(variable: str, target: Expr, side: str) -> T:
+    arrow = {"+": "^{+}", "-": "^{-}", "+-": ""}[side] if target.is_finite else ""
+    text_side = {"+": "+", "-": "-", "+-": ""}[side] if target.is_finite else ""
+    return T(f"{latex.name(variable)} \\to {latex.tex(target)}{arrow}",
+             f"{variable} -> {plaintext.text(target)}{text_side}")  # fmt: skip
+
+
+# -- interpretation ------------------------------------------------------------------------
+
+
+def sensitivity(s: Solution) -> list[Sentence]:
+    """One sentence per input: what a small change does to f."""
+    out = s.derivation.graph.output
+    sentences: list[Sentence] = []
+    for item in s.analysis.sensitivity:
+        g = item.gradient
+        if g.approx == 0:
+            sentences.append(("A small change in ", N(item.input), " does not change ", N(out),
+                              " to first order: ", D(out, item.input), " = 0 here."))
+            continue
+        verb = "increases" if g.approx > 0 else "decreases"
+        size = V(Value(abs(g.exact), abs(g.approx)), decimal_only=True)
+        sentences.append(("Increasing ", N(item.input), " by a small amount ", T("h", "h"),
+                          f" {verb} ", N(out), " by about ", size, T("\\,h", "h"), "."))
+    return sentences
+
+
+def ranking(s: Solution) -> Sentence:
+    """The inputs ordered by the size of their gradient."""
+    parts: list[Part] = ["Ranked by the size of their gradient: "]
+    previous = None
+    for item in s.analysis.ranking:
+        if previous is not None:
+            parts.append(" = " if item.rank == previous else " > ")
+        size = Value(abs(item.gradient.exact), abs(item.gradient.approx))
+        parts += [N(item.input), " (", V(size, decimal_only=True), ")"]
+        previous = item.rank
+    parts.append(".")
+    return tuple(parts)
+
+
+# -- analysis facts ------------------------------------------------------------------------
+
+
+def domain(s: Solution) -> list[Sentence]:
+    a = s.analysis
+    out = s.derivation.graph.output
+    sentences = [_restriction(r, out) for r in a.restrictions]
+    sentences += [_kink(k) for k in a.kinks]
+    if not a.restrictions and not a.kinks:
+        sentences.append((N(out), " and its gradient are defined and smooth for every real "
+                                  "input."))  # fmt: skip
+    elif not any(r.possible for r in a.restrictions) and not a.kinks:
+        sentences.append(("So ", N(out), " and its gradient are defined for every real input."))
+    return sentences
+
+
+_RELATION = {"zero": ("= 0", "= 0"), "nonpositive": ("\\le 0", "<= 0"),
+             "negative": ("< 0", "< 0")}  # fmt: skip
+_WHY = {"div": "division by zero", "log": "the logarithm needs a positive argument",
+        "sqrt": "the square root needs a non-negative argument", "pow": "the power is not real",
+        "tan": "tan has poles"}  # fmt: skip
+
+
+def _restriction(r: Restriction, out: str) -> Sentence:
+    if r.relation == "pole":
+        condition = T(f"\\cos\\left({latex.tex(r.expression)}\\right) = 0",
+                      f"cos({plaintext.text(r.expression)}) = 0")  # fmt: skip
+    else:
+        tex_rel, text_rel = _RELATION[r.relation]
+        condition = T(f"{latex.tex(r.expression)} {tex_rel}",
+                      f"{plaintext.text(r.expression)} {text_rel}")  # fmt: skip
+    node = (" (node ", N(r.node), ", ", T(_source_tex(r.source), r.source), ")")
+    if not r.possible:
+        return ("The condition ", condition, " never holds for real inputs", *node,
+                ", so this node is always defined.")
+    if r.affects == "gradient":
+        return ("The gradient is undefined where ", condition, *node,
+                ": the local derivative there is infinite.")
+    return (N(out), " is undefined where ", condition, *node, ", and so is its gradient.")
+
+
+def _source_tex(source: str) -> str:
+    return "\\texttt{" + source.replace("\\", "").replace("{", "").replace("}", "").replace(
+        "_", "\\_").replace("^", "\\^{}") + "}"  # fmt: skip
+
+
+def _kink(k: Kink) -> Sentence:
+    what = "ReLU" if k.op == "relu" else "The absolute value"
+    here = " The point lies exactly on the kink." if k.at_point else ""
+    return (f"{what} has a kink where ", M(k.expression), T(" = 0", " = 0"),
+            " (node ", N(k.node), "): its derivative jumps there, and derive takes the "
+            f"subgradient 0 at the kink, as PyTorch does.{here}")
+
+
+def limits(s: Solution) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    graph = s.derivation.graph
+    out = graph.output
+    seen: list[str] = []
+    for result in s.analysis.limits:
+        limit = result.limit
+        if limit.text not in seen:
+            seen.append(limit.text)
+            held = [i for i in graph.inputs if i != limit.variable]
+            fixed: list[Part] = []
+            if held:
+                fixed = [" (with "]
+                for i, name in enumerate(held):
+                    fixed += [", " if i else "", N(name), T(" = ", " = "),
+                              M(s.derivation.point[name])]
+                fixed.append(" held fixed)")
+            sentences.append(("As ", _approach(limit.variable, limit.target, limit.side),
+                              *fixed, ":"))
+        sentences.append(_limit(result, out))
+    return sentences
+
+
+_BEHAVIOUR = {"exploding": "exploding", "vanishing": "vanishing", "bounded": "bounded",
+              "undefined": "no limit", "unsettled": "unsettled"}  # fmt: skip
+
+
+def _limit(result: LimitResult, out: str) -> Sentence:
+    subject: list[Part] = [N(out)] if not result.of else [D(out, result.of)]
+    subject += [T(" = ", " = "), M(result.expression)]
+    sides = {"+": "from the right", "-": "from the left"}
+    if result.limit.target.is_infinite:
+        sides = {"+": "", "-": ""}
+    parts: list[Part] = ["  ", *subject]
+    values = [value for _, value in result.sides]
+    if len(result.sides) == 2 and values[0] == values[1] and values[0] is not None:
+        parts += [T(" \\to ", " -> "), M(values[0]), " from both sides"]
+    else:
+        for i, (side, value) in enumerate(result.sides):
+            parts.append("," if i else "")
+            if value is None:
+                parts.append(f" could not be settled {sides[side]}".rstrip())
+            else:
+                parts += [T(" \\to ", " -> "), M(value), f" {sides[side]}".rstrip()]
+    parts.append(f": {_BEHAVIOUR.get(result.behaviour, result.behaviour)}.")
+    if result.behaviour == "mixed":
+        parts[-1] = ": " + " / ".join(_BEHAVIOUR[b] for b in result.behaviours) + "."
+    return tuple(parts)
+
+
+def stationary(s: Solution) -> list[Sentence]:
+    st = s.analysis.stationary
+    if st is None:
+        return []
+    if st.points is None:
+        return [("Where the gradient vanishes was not determined: ", st.reason, ".")]
+    if not st.points:
+        return [("The gradient is never zero: ", N(s.derivation.graph.output),
+                 " has no stationary points.")]
+    sentences: list[Sentence] = []
+    for point in st.points:
+        parts: list[Part] = ["The whole gradient is zero where "]
+        for i, (name, value) in enumerate(point):
+            parts += [" and " if i else "", N(name), T(" = ", " = "), M(value)]
+        free = any(v.free_symbols for _, v in point) or len(point) < len(
+            s.derivation.graph.inputs)  # fmt: skip
+        parts.append(" (a whole set of stationary points)." if free else
+                     ": a stationary point.")  # fmt: skip
+        sentences.append(tuple(parts))
+    return sentences
+
+
+def saturation(s: Solution) -> list[Sentence]:
+    return [_saturation(item) for item in s.analysis.saturation]
+
+
+def _saturation(item: Saturation) -> Sentence:
+    if item.op == "relu":
+        if item.ratio > 0:
+            return ("ReLU node ", N(item.node), " is active (its input is ", V(item.argument),
+                    " > 0): it passes the gradient unchanged.")
+        return ("ReLU node ", N(item.node), " is inactive (its input is ", V(item.argument),
+                " ≤ 0): no gradient flows back through it.")
+    name = T("\\sigma'", "sigmoid'") if item.op == "sigmoid" else T("\\tanh'", "tanh'")
+    verdict = (": saturated, so the gradients behind it nearly vanish" if item.saturated else
+               ": not saturated")  # fmt: skip
+    return (f"{'Sigmoid' if item.op == 'sigmoid' else 'Tanh'} node ", N(item.node),
+            " has local derivative ", name, T("(", "("), V(item.argument, decimal_only=True),
+            T(")", ")"), " = ", V(item.derivative, decimal_only=True),
+            f", {item.ratio:.0%} of the largest it can pass (", M(item.maximum), ")", verdict,
+            ".")
+
+
+def stability(s: Solution) -> list[Sentence]:
+    sentences = [_hazard(h) for h in s.analysis.hazards]
+    exploding = [r for r in s.analysis.limits if r.behaviour == "exploding" and r.of]
+    if exploding:
+        first = exploding[0]
+        sentences.append(("The gradient explodes as ",
+                          _approach(first.limit.variable, first.limit.target, first.limit.side),
+                          " (see the limits): a gradient-descent step there would be "
+                          "arbitrarily large. Clip the gradient, or keep ",
+                          N(first.limit.variable), " away from there."))  # fmt: skip
+    saturated = [x for x in s.analysis.saturation if x.saturated]
+    sentences += [_saturation(x) for x in saturated]
+    if not sentences:
+        sentences.append(("No node here is numerically delicate: every operation is "
+                          "well-conditioned at this point.",))  # fmt: skip
+    return sentences
+
+
+def _hazard(h: Hazard) -> Sentence:
+    node = N(h.node)
+    arg = V(h.argument, decimal_only=True) if h.argument is not None else ""
+    if h.kind == "exp-overflow":
+        return ("The exponential in node ", node, " overflows float64 once its argument "
+                "exceeds 709.78 and underflows to 0 below −745.13 (here the argument is ", arg,
+                "); its derivative is itself, so the gradient through it grows or shrinks "
+                "exponentially.")  # fmt: skip
+    if h.kind == "sigmoid-stable":
+        return ("Computed as ", T("1/(1 + e^{-a})", "1/(1 + exp(-a))"), ", the sigmoid in "
+                "node ", node, " overflows ", T("e^{-a}", "exp(-a)"), " for ",
+                T("a < -709.78", "a < -709.78"), "; a stable version uses ",
+                T("e^{a}/(1 + e^{a})", "exp(a)/(1 + exp(a))"), " when ", T("a < 0", "a < 0"),
+                " (here ", T("a", "a"), " = ", arg, ").")  # fmt: skip
+    if h.kind == "log1p":
+        assert h.detail is not None
+        return ("Node ", node, " is ", T("\\log(1 + u)", "log(1 + u)"), " with ",
+                T("u = ", "u = "), M(h.detail), ": when ", T("u", "u"), " is tiny, ",
+                T("1 + u", "1 + u"), " rounds to 1 and the result loses its digits; ",
+                T("\\operatorname{log1p}(u)", "log1p(u)"), " computes it accurately. Its "
+                "derivative ", T("1/(1 + u)", "1/(1 + u)"), " never exceeds 1 for ",
+                T("u \\ge 0", "u >= 0"), ".")  # fmt: skip
+    if h.kind == "logsumexp":
+        return ("Node ", node, " takes the log of a sum of exponentials, which overflows for "
+                "large arguments; the log-sum-exp trick subtracts the largest argument first.")
+    if h.kind == "division":
+        assert h.detail is not None
+        return ("The quotient in node ", node, " has the local derivative ",
+                T("-a/b^{2}", "-a/b^2"), " with respect to its denominator ",
+                T("b = ", "b = "), M(h.detail), " (here ", arg, "): it grows like ",
+                T("1/b^{2}", "1/b^2"), " as ", T("b \\to 0", "b -> 0"), ". Guard the "
+                "denominator (add a small ε) or clip the gradient.")  # fmt: skip
+    if h.kind == "sqrt-zero":
+        return ("The square root in node ", node, " has derivative ",
+                T("1/(2\\sqrt{a})", "1/(2 sqrt(a))"), ", which explodes as ",
+                T("a \\to 0^{+}", "a -> 0+"), "; add a small ε inside the root.")
+    assert h.kind == "bounded-trig"
+    return ("The sine or cosine in node ", node, " has a derivative bounded by 1 in size, so "
+            "it never makes the gradient explode; at this point its argument is ", arg, ".")
+
+
+def descent(s: Solution) -> list[Sentence]:
+    table = s.descent
+    if table is None:
+        return [("This exercise takes no gradient-descent steps.",)]
+    steps = table.steps
+    first, last = steps[0], steps[-1]
+    end = last.objective_after if last.objective_after is not None else last.objective
+    change = "rose" if end.approx > first.objective.approx else "fell"
+    objective: list[Part] = [N(table.output)]
+    if table.form is not None:
+        objective += [T(" = ", " = "), M(table.form)]
+    rate = Value.of(table.learning_rate, first.objective.approx.context.mpf(
+        str(sympy.N(table.learning_rate, 30))))  # fmt: skip
+    sentences: list[Sentence] = [(
+        f"Over {len(steps)} step{'s' * (len(steps) != 1)} with learning rate ",
+        V(rate, decimal_only=True), ", the objective ", *objective, f" {change} from ",
+        V(first.objective), " to ", V(end), ".")]  # fmt: skip
+    if table.final_gradient is not None:
+        parts: list[Part] = ["The gradient depends on the point: at the start it is ("]
+        parts += _values(u.gradient for u in first.updates)
+        parts += ["); at the updated point it is ("]
+        parts += _values(table.final_gradient.values())
+        parts.append("), so each step must recompute it where it stands.")
+        sentences.append(tuple(parts))
+    if table.rounded:
+        sentences.append(("Exact forms grew too long after a few steps; from there the table "
+                          "carries 30 significant digits.",))  # fmt: skip
+    if table.stopped:
+        sentences.append((table.stopped + ".",))
+    return sentences
+
+
+def _values(values: Iterable[Value]) -> list[Part]:
+    parts: list[Part] = []
+    for i, v in enumerate(values):
+        parts += [", " if i else "", V(v, decimal_only=True)]
+    return parts
+
+
+def activations(s: Solution) -> list[Sentence]:
+    if not s.variants:
+        return []
+    reference_label, reference = s.variants[0]
+    sentences: list[Sentence] = []
+    for label, d in s.variants:
+        parts: list[Part] = [f"{label}: ", N(d.graph.output), T(" = ", " = "),
+                             V(d.forward.values[d.graph.output], decimal_only=True)]
+        for g in d.gradients:
+            parts += [", ", D(d.graph.output, g.input), T(" = ", " = "),
+                      V(g.value, decimal_only=True)]
+            base = reference.backward.gradients.get(g.input)
+            if label != reference_label and base is not None and base.approx != 0:
+                parts.append(f" ({float(g.value.approx / base.approx):.1%} of {reference_label})")
+        sentences.append((*parts, "."))
+    return sentences
+
+
+TOPIC_SENTENCES = {
+    "domain": domain, "limits": limits, "stationary": stationary,
+    "ranking": lambda s: [ranking(s), *sensitivity(s)], "stability": stability,
+    "saturation": saturation, "descent": descent, "activations": activations,
+}  # fmt: skip
+
+
+def answer(s: Solution, question: Question) -> list[Sentence]:
+    """The answer to a question: the sentences of the facts its topics name."""
+    sentences: list[Sentence] = []
+    for topic in question.about:
+        sentences += [x for x in TOPIC_SENTENCES[topic](s) if x not in sentences]
+    return sentences or [("derive has no computed facts for this question.",)]
+
