@@ -15,8 +15,12 @@ from sympy import Expr, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import precedence
 
+from derive.language import Function, Tree
+from derive.numeric import to_mp
 from derive.ops import Value
-from derive.render.notation import apply, too_long
+from derive.render.notation import POWER, PRODUCT, SUM, apply, too_long
+
+ATOM = 1000
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -39,6 +43,11 @@ class DeriveLatex(LatexPrinter):
 
     def _print_Heaviside(self, expr: Expr, exp: str | None = None) -> str:
         body = f"\\mathbf{{1}}\\left[{self._print(expr.args[0])} > 0\\right]"
+        return f"{body}^{{{exp}}}" if exp else body
+
+    def _print_Abs(self, expr: Expr, exp: str | None = None) -> str:
+        # \lvert, not |: a bar would end a cell of a Markdown table
+        body = f"\\left\\lvert {self._print(expr.args[0])}\\right\\rvert"
         return f"{body}^{{{exp}}}" if exp else body
 
     def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
@@ -100,3 +109,60 @@ def value(v: Value, digits: int) -> str:
         return f"\\approx {approx}"
     exact = tex(v.exact)
     return approx if exact == approx else f"{exact} \\approx {approx}"
+
+
+def written(function: Function) -> str:
+    """The function as the author wrote it, in LaTeX: f(x, y, z) = \\left(x + y\\right) z."""
+    head = name(function.name)
+    if function.params is not None:
+        head += "\\left(" + ", ".join(name(p) for p in function.params) + "\\right)"
+    return f"{head} = {expression(function.text, function.body)}"
+
+
+def expression(text: str, tree: Tree) -> str:
+    """A parsed expression in LaTeX, keeping its written structure and literals."""
+    return _written(text, tree)[0]
+
+
+def _written(text: str, tree: Tree) -> tuple[str, int]:
+    """LaTeX and precedence of a subtree (recursion is bounded by the language's depth
+    limit on nesting; flat sums recurse once per term, within Python's limit)."""
+    if tree.op == "number":
+        mantissa, _, exponent = text[tree.start : tree.end].lower().partition("e")
+        if exponent:
+            return f"{mantissa} \\times 10^{{{int(exponent)}}}", PRODUCT
+        return mantissa, ATOM
+    if tree.op == "constant":
+        return ("\\pi", ATOM) if tree.name == "pi" else ("e", ATOM)
+    if tree.op == "name":
+        return name(tree.name), ATOM
+    if tree.op == "vector":
+        items = ", ".join(_written(text, arg)[0] for arg in tree.args)
+        return f"\\left[{items}\\right]", ATOM
+    parts = [_written(text, arg) for arg in tree.args]
+    printed, levels = [p for p, _ in parts], [lv for _, lv in parts]
+    if tree.op == "dot":
+        return f"{printed[0]} \\cdot {printed[1]}", PRODUCT
+    level = {"add": SUM, "sub": SUM, "mul": PRODUCT, "div": PRODUCT, "neg": SUM,
+             "pow": POWER}.get(tree.op, ATOM)  # fmt: skip
+    return apply(tree.op, printed, levels, latex=True), level
+
+
+def short(v: Value | Expr, digits: int = 4) -> str:
+    """A number as a reader writes it: 2.4 and 0.1 for terminating rationals, 27/7 for
+    other short ones, else the decimal of `v` (a Value) to `digits` digits."""
+    exact = v.exact if isinstance(v, Value) else v
+    if exact.is_Rational and len(str(exact)) <= 12:
+        if exact.is_Integer or _terminates(exact):
+            return str(exact) if exact.is_Integer else decimal(to_mp(exact), 30)
+        return tex(exact)
+    return decimal(v.approx if isinstance(v, Value) else to_mp(exact), digits)
+
+
+def _terminates(q: Expr) -> bool:
+    """Whether a rational has a finite decimal expansion (its denominator is 2^a 5^b)."""
+    denominator = int(q.q)
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1

@@ -55,7 +55,7 @@ NOTATION: dict[str, Notation] = {
     "tanh": _function("tanh", "\\tanh\\left({0}\\right)"),
     "sigmoid": Notation("\u03c3", "sigmoid({0})", "\\sigma\\left({0}\\right)"),
     "relu": Notation("ReLU", "relu({0})", "\\operatorname{{ReLU}}\\left({0}\\right)"),
-    "abs": Notation("|x|", "abs({0})", "\\left|{0}\\right|"),
+    "abs": Notation("|x|", "abs({0})", "\\left\\lvert {0}\\right\\rvert"),
     "dot": Notation("dot", "dot({0})", "{0}"),
 }
 """Keyed by the graph's ops (derive.ops.OPS). A dot product's single {0} receives the

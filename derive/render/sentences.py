@@ -68,7 +68,9 @@ def markdown(sentence: Sentence, digits: int) -> str:
     """A sentence for a MyST page: mathematics between dollar signs."""
     out: list[str] = []
     math: list[str] = []  # adjacent mathematical parts share one $...$
-    for part in (*sentence, ""):
+    for part in (*sentence, "."):
+        if part == "":
+            continue
         if isinstance(part, str):
             if math:
                 out.append("$" + "".join(math) + "$")
@@ -76,7 +78,7 @@ def markdown(sentence: Sentence, digits: int) -> str:
             out.append(part)
         else:
             math.append(_latex(part, digits))
-    return "".join(out)
+    return "".join(out)[:-1]
 
 
 def plain(sentence: Sentence, digits: int) -> str:
@@ -208,52 +210,47 @@ def _kink(k: Kink) -> Sentence:
 
 
 def limits(s: Solution) -> list[Sentence]:
-    sentences: list[Sentence] = []
+    """One sentence per limit and quantity: 'As z -> 0 (x = 3, y = 2 fixed), f = 5/z -> oo
+    from the right and -oo from the left: exploding.'"""
     graph = s.derivation.graph
-    out = graph.output
-    seen: list[str] = []
+    sentences: list[Sentence] = []
     for result in s.analysis.limits:
         limit = result.limit
-        if limit.text not in seen:
-            seen.append(limit.text)
-            held = [i for i in graph.inputs if i != limit.variable]
-            fixed: list[Part] = []
-            if held:
-                fixed = [" (with "]
-                for i, name in enumerate(held):
-                    fixed += [", " if i else "", N(name), T(" = ", " = "),
-                              M(s.derivation.point[name])]
-                fixed.append(" held fixed)")
-            sentences.append(("As ", _approach(limit.variable, limit.target, limit.side),
-                              *fixed, ":"))
-        sentences.append(_limit(result, out))
+        held: list[Part] = []
+        for name in (i for i in graph.inputs if i != limit.variable):
+            held += [", " if held else " (", N(name), T(" = ", " = "), M(s.derivation.point[name])]
+        if held:
+            held.append(" fixed)")
+        sentences.append(("As ", _approach(limit.variable, limit.target, limit.side), *held,
+                          ", ", *_limit(result, graph.output)))
     return sentences
 
 
 _BEHAVIOUR = {"exploding": "exploding", "vanishing": "vanishing", "bounded": "bounded",
-              "undefined": "no limit", "unsettled": "unsettled"}  # fmt: skip
+              "undefined": "no limit", "unsettled": "not settled in time"}  # fmt: skip
 
 
 def _limit(result: LimitResult, out: str) -> Sentence:
-    subject: list[Part] = [N(out)] if not result.of else [D(out, result.of)]
-    subject += [T(" = ", " = "), M(result.expression)]
-    sides = {"+": "from the right", "-": "from the left"}
+    parts: list[Part] = [N(out)] if not result.of else [D(out, result.of)]
+    parts += [T(" = ", " = "), M(result.expression)]
+    sides = {"+": " from the right", "-": " from the left"}
     if result.limit.target.is_infinite:
         sides = {"+": "", "-": ""}
-    parts: list[Part] = ["  ", *subject]
     values = [value for _, value in result.sides]
-    if len(result.sides) == 2 and values[0] == values[1] and values[0] is not None:
+    if len(values) == 2 and values[0] == values[1] and values[0] is not None:
         parts += [T(" \\to ", " -> "), M(values[0]), " from both sides"]
     else:
         for i, (side, value) in enumerate(result.sides):
-            parts.append("," if i else "")
             if value is None:
-                parts.append(f" could not be settled {sides[side]}".rstrip())
+                parts.append(f"{' and' if i else ''} could not be settled{sides[side]}")
+            elif i:
+                parts += [" and to ", M(value), sides[side]]
             else:
-                parts += [T(" \\to ", " -> "), M(value), f" {sides[side]}".rstrip()]
-    parts.append(f": {_BEHAVIOUR.get(result.behaviour, result.behaviour)}.")
-    if result.behaviour == "mixed":
-        parts[-1] = ": " + " / ".join(_BEHAVIOUR[b] for b in result.behaviours) + "."
+                parts += [T(" \\to ", " -> "), M(value), sides[side]]
+    kinds = result.behaviours
+    verdict = " / ".join(_BEHAVIOUR[k] for k in kinds) if len(set(kinds)) > 1 else (
+        _BEHAVIOUR[kinds[0]])  # fmt: skip
+    parts.append(f": {verdict}.")
     return tuple(parts)
 
 

@@ -25,6 +25,12 @@ class TextPrinter(StrPrinter):
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
         return str(super()._print_Pow(expr, rational)).replace("**", "^")
 
+    def _print_Infinity(self, expr: Expr) -> str:
+        return "\u221e"
+
+    def _print_NegativeInfinity(self, expr: Expr) -> str:
+        return "-\u221e"
+
 
 def text(expr: Expr) -> str:
     return str(TextPrinter().doprint(expr))

@@ -1,0 +1,132 @@
+"""Derivation -> a plain Python program (the `math` module only, no SymPy) whose forward
+and backward functions mirror the graph node by node, as the notebook's code cells do.
+
+Running it prints the same value and gradient as the page: a test executes it.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from sympy import Expr, Symbol
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
+
+from derive.derivation import Derivation
+from derive.graph import Graph
+from derive.ops import OPS
+
+_RESERVED = {"math", "forward", "backward", "sigmoid", "relu", "sign", "values", "gradient",
+             "print", "dict", "float", "max", "abs"}  # fmt: skip
+_HELPERS = {
+    "sigmoid": ["def sigmoid(a):", "    return 1 / (1 + math.exp(-a))"],
+    "relu": ["def relu(a):", "    return a if a > 0 else 0.0"],
+    "sign": ["def sign(a):", "    return (a > 0) - (a < 0)"],
+}
+
+
+class _Printer(PythonCodePrinter):
+    """SymPy's Python printer, with derive's functions and node names."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__({"fully_qualified_modules": True})
+        self.names = names
+        self.helpers: set[str] = set()
+
+    def _print_Symbol(self, expr: Symbol) -> str:
+        return self.names.get(expr.name, expr.name)
+
+    def _print_sigmoid(self, expr: Expr) -> str:
+        self.helpers.add("sigmoid")
+        return f"sigmoid({self._print(expr.args[0])})"
+
+    def _print_relu(self, expr: Expr) -> str:
+        self.helpers.add("relu")
+        return f"relu({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr: Expr) -> str:
+        return f"(1.0 if {self._print(expr.args[0])} > 0 else 0.0)"
+
+    def _print_sign(self, expr: Expr) -> str:
+        self.helpers.add("sign")
+        return f"sign({self._print(expr.args[0])})"
+
+
+def program(d: Derivation) -> str:
+    """A runnable Python program computing the forward and backward passes of `d`."""
+    graph = d.graph
+    names = _python_names(graph)
+    printer = _Printer(names)
+    declared = _declared(graph)
+    forward = [f"def forward({', '.join(names.get(n, n) for n in declared)}):",
+               f'    """{graph.function.text}: every node, in order."""']  # fmt: skip
+    for vector, components in graph.vectors:
+        forward.append(f"    {', '.join(names[c] for c in components)} = {names.get(vector, vector)}")
+    for node in graph.operations:
+        arguments = [graph.argument(i) for i in node.inputs]
+        forward.append(f"    {names[node.id]} = {printer.doprint(OPS[node.op].build(*arguments))}")
+    kept = [n.id for n in graph.nodes if n.op != "const"]
+    forward.append("    return {" + ", ".join(f'"{i}": {names[i]}' for i in kept) + "}")
+
+    backward = ["def backward(v):",
+                '    """The chain rule in reverse order; v holds the forward values."""']
+    gradient = {i: f"d_{names[i]}" for i in kept}
+    unpack = [n for n in kept if any(n in graph.node(s.node).inputs for s in d.backward.steps)]
+    if unpack:
+        backward.append(f"    {', '.join(names[i] for i in unpack)} = "
+                        + ", ".join(f'v["{i}"]' for i in unpack))  # fmt: skip
+    others = [gradient[i] for i in kept if i != graph.output]
+    if others:
+        backward.append(f"    {' = '.join(others)} = 0.0")
+    backward.append(f"    {gradient[graph.output]} = 1.0")
+    current = None
+    for step in d.backward.steps:
+        if step.node != current:
+            current = step.node
+            node = graph.node(current)
+            backward.append(f"    # {node.id} = {node.source}")
+        local = printer.parenthesize(step.local, PRECEDENCE["Mul"])  # d * (1 + tan(a)**2)
+        backward.append(f"    {gradient[step.input]} += {gradient[step.node]} * {local}"
+                        f"  # {step.rule}")  # fmt: skip
+    backward.append("    return {" + ", ".join(f'"{i}": {gradient[i]}' for i in graph.inputs)
+                    + "}")  # fmt: skip
+
+    call = []
+    for name in declared:
+        components = dict(graph.vectors).get(name)
+        if components:
+            items = ", ".join(printer.doprint(d.point[c]) for c in components)
+            call.append(f"{names.get(name, name)}=[{items}]")
+        else:
+            call.append(f"{names.get(name, name)}={printer.doprint(d.point[name])}")
+    lines = ["import math", ""]
+    for helper in sorted(printer.helpers):
+        lines += [*_HELPERS[helper], "", ""]
+    lines += [*forward, "", "", *backward, "", "", f"values = forward({', '.join(call)})",
+              "gradient = backward(values)",
+              f'print("{graph.output} =", values["{graph.output}"])',
+              'for name, value in gradient.items():',
+              f'    print(f"d{graph.output}/d{{name}} =", value)']  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _declared(graph: Graph) -> list[str]:
+    vectors = dict(graph.vectors)
+    names: list[str] = []
+    for node_id in graph.inputs:
+        owner = next((v for v, parts in vectors.items() if node_id in parts), node_id)
+        if owner not in names:
+            names.append(owner)
+    return names
+
+
+def _python_names(graph: Graph) -> dict[str, str]:
+    """Node ids as Python names, renamed where they would shadow what the program uses."""
+    taken = {n.id for n in graph.nodes} | {v for v, _ in graph.vectors}
+    names = {}
+    for identifier in [*(v for v, _ in graph.vectors), *(n.id for n in graph.nodes)]:
+        name = identifier
+        while name in _RESERVED or keyword.iskeyword(name) or (name != identifier and name in taken):
+            name += "_"
+        names[identifier] = name
+    return names

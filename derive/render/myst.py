@@ -1,0 +1,200 @@
+"""Solution -> a MyST Markdown page, with every section of a worked solution in order:
+statement, circuit, forward pass, backward pass, gradient and its check, interpretation,
+gradient descent, analysis and answers, code, downloads.
+
+Formatting only: the numbers come from the Solution, the LaTeX from render.math, the
+wording of facts from render.sentences. Files the page links to (the descent plot, the
+notebook and LaTeX downloads) are returned beside the text for the caller to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from derive.derivation import Derivation
+from derive.render import math, sentences, tables
+from derive.render.code import program
+from derive.render.dot import circuit
+from derive.solution import Solution
+
+Heading = Callable[[int, str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page's MyST text and the files it refers to, by file name."""
+
+    text: str
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def section(level: int, title: str) -> str:
+    return f"{'#' * level} {title}\n"
+
+
+def rubric(level: int, title: str) -> str:
+    """A heading inside a directive (collapsed solutions, embedded derivations), where
+    document sections are not allowed."""
+    return f"```{{rubric}} {title}\n```\n"
+
+
+def page(s: Solution, solutions: bool = True) -> Page:
+    """The page of one exercise; `solutions=False` leaves the solution out entirely."""
+    ex = s.exercise
+    out = [f"(exercise-{ex.id})=", f"# {ex.title}", "", statement(s)]
+    if not solutions:
+        out.append(":::{note}\nThe solution to this exercise is not published yet.\n:::\n")
+        return Page("\n".join(out))
+    files = _files(s)
+    collapsed = ex.solution == "collapsed"
+    body = solution_body(s, rubric if collapsed else section, files)
+    if collapsed:
+        out += ["````{solution} Show the worked solution", body, "````", ""]
+    else:
+        out.append(body)
+    return Page("\n".join(out), files)
+
+
+def statement(s: Solution) -> str:
+    ex, d = s.exercise, s.derivation
+    out = [f"$$\n{math.written(d.graph.function)}\n$$", ""]
+    point = ", ".join(_assignment(name, value) for name, value in ex.at.items())
+    out.append(f"at {point}" + (
+        "; with " + ", ".join(f"${math.name(n)} = {_where(d, n)}$" for n in ex.where)
+        if ex.where else "") + ".")  # fmt: skip
+    out.append("")
+    if ex.statement:
+        out += [ex.statement.strip(), ""]
+    if ex.instructions:
+        out += ["**Instructions**", ""] + [f"- {item}" for item in ex.instructions] + [""]
+    if ex.questions:
+        out += ["**Questions**", ""] + [f"{i}. {q.text}" for i, q in enumerate(ex.questions, 1)]
+        out.append("")
+    return "\n".join(out)
+
+
+def _assignment(name: str, value: object) -> str:
+    if isinstance(value, tuple):
+        items = ", ".join(math.tex(v) for v in value)
+        return f"${math.name(name)} = \\left({items}\\right)$"
+    return f"${math.name(name)} = {math.tex(value)}$"  # type: ignore[arg-type]
+
+
+def _where(d: Derivation, name: str) -> str:
+    from derive.language import parse_expression
+
+    text = dict(d.graph.where)[name]
+    return math.expression(text, parse_expression(text))
+
+
+def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
+    ex, d = s.exercise, s.derivation
+    digits = ex.digits
+    out = [derivation_body(d, digits, heading, ex.id)]
+    out += [heading(2, "Interpretation"), *_paragraphs(sentences.sensitivity(s), digits),
+            sentences.markdown(sentences.ranking(s), digits), ""]  # fmt: skip
+    if s.variants:
+        out += [heading(2, "Comparing the variants"), tables.variants_table(s.variants, digits),
+                *_paragraphs(sentences.activations(s), digits)]  # fmt: skip
+    if s.descent is not None:
+        out += [heading(2, "Gradient descent"), _descent_intro(s), "",
+                tables.descent_table(s.descent, digits), tables.objective_table(s.descent, digits)]
+        plot = f"{ex.id}-descent.svg"
+        if plot in files:
+            out += [f"```{{figure}} {plot}\n:alt: The objective over the descent steps\n"
+                    ":width: 480px\n\nThe objective after each step.\n```", ""]  # fmt: skip
+        out += _paragraphs(sentences.descent(s), digits)
+    out += [heading(2, "Analysis"), *_analysis(s, heading, digits)]
+    if ex.questions:
+        out.append(heading(2, "Answers"))
+        for i, question in enumerate(ex.questions, 1):
+            out.append(f"**{i}. {question.text}**\n")
+            out += [f"- {sentences.markdown(x, digits)}" for x in sentences.answer(s, question)]
+            out.append("")
+    if ex.notes:
+        out += [heading(2, "Notes"), ex.notes.strip(), ""]
+    out += [heading(2, "Code"), "A plain Python version of both passes, node by node "
+            "(only the `math` module); running it prints the numbers above.", "",
+            f"```python\n{program(d)}```", ""]  # fmt: skip
+    downloads = [f"{{download}}`{label} <{name}>`" for label, name in
+                 (("Jupyter notebook", f"{ex.id}.ipynb"), ("LaTeX", f"{ex.id}.tex"))
+                 if name in files]  # fmt: skip
+    if downloads:
+        out += [heading(2, "Downloads"), " · ".join(downloads), ""]
+    return "\n".join(out)
+
+
+def derivation_body(d: Derivation, digits: int, heading: Heading, name: str = "circuit") -> str:
+    """The graph, both passes, the gradient and its check: the part a `derivation`
+    directive embeds."""
+    out = d.graph.output
+    text = [
+        heading(2, "The computational graph"),
+        "Each wire carries the value flowing forward (green) and, below it, the gradient of "
+        f"${math.name(out)}$ flowing back (red); under each input, its total gradient.", "",
+        f"```{{graphviz}}\n:align: center\n\n{circuit(d, digits, name)}```", "",
+        heading(2, "Forward pass"), tables.forward_table(d, digits),
+        heading(2, "Backward pass"),
+        "In reverse order, each node passes back its upstream gradient (the gradient of "
+        f"${math.name(out)}$ with respect to the node) times its local derivative: the chain "
+        f"rule, starting from ${math.partial(out, out)} = 1$.", "",
+        tables.backward_table(d, digits),
+    ]  # fmt: skip
+    fans = tables.fan_out(d, digits)
+    if fans:
+        text += ["Where a value feeds several nodes, its gradient is the sum of what flows "
+                 "back along each wire:", "", *(f"- {line}" for line in fans), ""]
+    text += [heading(2, "Gradient"), tables.gradient_table(d, digits), _check(d), "",
+             tables.check_table(d, digits)]  # fmt: skip
+    return "\n".join(text)
+
+
+def _check(d: Derivation) -> str:
+    check = d.check
+    routes = ("the backward pass, SymPy's own differentiation of the whole function and a "
+              "central finite difference at 80 digits")
+    if check.method == "random direction":
+        routes += " (compared along one random direction, as the function has many inputs)"
+    verdict = "agree" if check.agree else "**DISAGREE**"
+    notes = "".join(f" Note: {n}." for n in check.notes)
+    return (f"**Check.** Three independent routes, {routes}, {verdict}: the largest relative "
+            f"difference is {check.largest_error:.1e}.{notes}")
+
+
+def _descent_intro(s: Solution) -> str:
+    table = s.descent
+    assert table is not None
+    rule = "+" if table.ascent else "-"
+    name = math.name(table.output)
+    what = f"${name}$" if table.form is None else f"${name} = {math.tex(table.form)}$"
+    return (f"Each step moves every parameter against the gradient of {what}, "
+            f"$w_{{\\text{{new}}}} = w_{{\\text{{old}}}} {rule} \\alpha\\, "
+            f"\\partial {name}/\\partial w$, with learning rate "
+            f"$\\alpha = {math.short(table.learning_rate)}$; the gradient is recomputed at "
+            "every point.")
+
+
+def _analysis(s: Solution, heading: Heading, digits: int) -> list[str]:
+    out: list[str] = []
+    for title, facts in (("Where it is defined", sentences.domain(s)),
+                         ("Limits", sentences.limits(s)),
+                         ("Stationary points", sentences.stationary(s)),
+                         ("Activations", sentences.saturation(s)),
+                         ("Numerical stability", sentences.stability(s))):  # fmt: skip
+        if facts:
+            out += [heading(3, title), *_paragraphs(facts, digits)]
+    return out
+
+
+def _paragraphs(items: list[sentences.Sentence], digits: int) -> list[str]:
+    return [f"- {sentences.markdown(item, digits)}" for item in items] + [""]
+
+
+def _files(s: Solution) -> dict[str, str]:
+    from derive.render.plot import objective_plot
+
+    files: dict[str, str] = {}
+    if s.descent is not None and len(s.descent.steps) > 1:
+        files[f"{s.exercise.id}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
+    return files
