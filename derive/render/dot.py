@@ -83,14 +83,13 @@ def _wire(value: str, gradient: object, digits: int) -> str:
 
 
 def _legend() -> str:
-    rows = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">'
+    """A small key, placed after the output on the right."""
+    rows = (f'<TABLE BORDER="1" COLOR="{MUTED}" CELLBORDER="0" CELLSPACING="1" STYLE="ROUNDED">'
             f'<TR><TD ALIGN="LEFT"><FONT COLOR="{VALUE}">value (forward)</FONT></TD></TR>'
             f'<TR><TD ALIGN="LEFT"><FONT COLOR="{GRADIENT}">gradient (backward)</FONT></TD></TR>'
             f"</TABLE>")  # fmt: skip
-    frame = _statement("graph", color=MUTED, fontcolor=MUTED, fontsize="9", label="legend",
-                       style="rounded").strip()
     key = _node("legend", fontsize="9", label=f"<{rows}>", shape="plaintext").strip()
-    return f"  subgraph cluster_legend {{ {frame} {key} }}"
+    return f"  {{ rank=sink; {key} }}"
 
 
 def _statement(kind: str, **attributes: str) -> str:

@@ -105,8 +105,8 @@ def value(v: Value, digits: int) -> str:
     if v.exact.is_Integer:
         return tex(v.exact)
     approx = decimal(v.approx, digits)
-    if too_long(v.exact):
-        return f"\\approx {approx}"
+    if too_long(v.exact) or (v.exact.is_Rational and len(str(v.exact)) > 20):
+        return f"\\approx {approx}"  # long forms, and the 30-digit rationals of descent
     exact = tex(v.exact)
     return approx if exact == approx else f"{exact} \\approx {approx}"
 
@@ -166,3 +166,10 @@ def _terminates(q: Expr) -> bool:
         while denominator % prime == 0:
             denominator //= prime
     return denominator == 1
+
+
+def equals(v: Value, digits: int) -> str:
+    """"= 2.4" when `short` shows `v` exactly, else "\\approx 0.5121"."""
+    shown = short(v, digits)
+    exact = v.exact.is_Rational and len(str(v.exact)) <= 12
+    return f"= {shown}" if exact else f"\\approx {shown}"

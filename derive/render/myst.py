@@ -39,14 +39,16 @@ def rubric(level: int, title: str) -> str:
     return f"```{{rubric}} {title}\n```\n"
 
 
-def page(s: Solution, solutions: bool = True) -> Page:
-    """The page of one exercise; `solutions=False` leaves the solution out entirely."""
+def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
+    """The page of one exercise; `solutions=False` leaves the solution out entirely;
+    `downloads` adds the exercise as a notebook and as LaTeX."""
     ex = s.exercise
     out = [f"(exercise-{ex.id})=", f"# {ex.title}", "", statement(s)]
+    files = _files(s, solutions, downloads)
     if not solutions:
         out.append(":::{note}\nThe solution to this exercise is not published yet.\n:::\n")
-        return Page("\n".join(out))
-    files = _files(s)
+        out += _downloads(ex.id, files, section)
+        return Page("\n".join(out), files)
     collapsed = ex.solution == "collapsed"
     body = solution_body(s, rubric if collapsed else section, files)
     if collapsed:
@@ -117,12 +119,15 @@ def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
     out += [heading(2, "Code"), "A plain Python version of both passes, node by node "
             "(only the `math` module); running it prints the numbers above.", "",
             f"```python\n{program(d)}```", ""]  # fmt: skip
-    downloads = [f"{{download}}`{label} <{name}>`" for label, name in
-                 (("Jupyter notebook", f"{ex.id}.ipynb"), ("LaTeX", f"{ex.id}.tex"))
-                 if name in files]  # fmt: skip
-    if downloads:
-        out += [heading(2, "Downloads"), " · ".join(downloads), ""]
+    out += _downloads(ex.id, files, heading)
     return "\n".join(out)
+
+
+def _downloads(exercise_id: str, files: dict[str, str], heading: Heading) -> list[str]:
+    links = [f"{{download}}`{label} <{name}>`" for label, name in
+             (("Jupyter notebook", f"{exercise_id}.ipynb"), ("LaTeX", f"{exercise_id}.tex"))
+             if name in files]  # fmt: skip
+    return [heading(2, "Downloads"), " · ".join(links), ""] if links else []
 
 
 def derivation_body(d: Derivation, digits: int, heading: Heading, name: str = "circuit") -> str:
@@ -158,8 +163,9 @@ def _check(d: Derivation) -> str:
         routes += " (compared along one random direction, as the function has many inputs)"
     verdict = "agree" if check.agree else "**DISAGREE**"
     notes = "".join(f" Note: {n}." for n in check.notes)
-    return (f"**Check.** Three independent routes, {routes}, {verdict}: the largest relative "
-            f"difference is {check.largest_error:.1e}.{notes}")
+    size = ("they are identical" if check.largest_error == 0 else
+            f"the largest relative difference is {check.largest_error:.1e}")  # fmt: skip
+    return f"**Check.** Three independent routes, {routes}, {verdict}: {size}.{notes}"
 
 
 def _descent_intro(s: Solution) -> str:
@@ -191,10 +197,16 @@ def _paragraphs(items: list[sentences.Sentence], digits: int) -> list[str]:
     return [f"- {sentences.markdown(item, digits)}" for item in items] + [""]
 
 
-def _files(s: Solution) -> dict[str, str]:
+def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
+    from derive.render.latex import document
+    from derive.render.notebook import notebook
     from derive.render.plot import objective_plot
 
+    name = s.exercise.id
     files: dict[str, str] = {}
-    if s.descent is not None and len(s.descent.steps) > 1:
-        files[f"{s.exercise.id}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
+    if solutions and s.descent is not None and len(s.descent.steps) > 1:
+        files[f"{name}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
+    if downloads:
+        files[f"{name}.ipynb"] = notebook(s, solutions)
+        files[f"{name}.tex"] = document(s, solutions)
     return files

@@ -40,7 +40,7 @@ def _function(name: str, latex: str) -> Notation:
 
 
 NOTATION: dict[str, Notation] = {
-    "add": Notation("+", "{0} + {1}", "{0} + {1}", (SUM,), (SUM,)),
+    "add": Notation("+", "{0} + {1}", "{0} + {1}", (SUM, SUM + 1), (SUM, SUM + 1)),
     "sub": Notation("\u2212", "{0} - {1}", "{0} - {1}", (SUM, SUM + 1), (SUM, SUM + 1)),
     "mul": Notation("\u00d7", "{0} * {1}", "{0} \\cdot {1}", (PRODUCT,), (PRODUCT,)),
     "div": Notation("\u00f7", "{0} / {1}", "\\frac{{{0}}}{{{1}}}", (PRODUCT, PRODUCT + 1)),

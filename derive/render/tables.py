@@ -60,17 +60,20 @@ def forward_table(d: Derivation, digits: int) -> str:
 
 
 def backward_table(d: Derivation, digits: int) -> str:
+    """One row per chain-rule step: the wire, the rule, the local derivative (symbolic and
+    at the point) and upstream x local = downstream written out."""
     rows = []
     for step in d.backward.steps:
         local = f"{math.partial(step.node, step.input)} = {math.tex(step.local)}"
-        rows.append([
-            m(math.name(step.node)), m(math.name(step.input)), step.rule, m(local),
-            number(step.local_value, digits), number(step.upstream, digits),
-            number(step.downstream, digits),
-        ])  # fmt: skip
-    header = ["node", "into", "rule", "local derivative", "at the point", "upstream",
-              "downstream = upstream × local"]  # fmt: skip
-    return table(header, rows)
+        if not step.local.is_Number:
+            local += f" {math.equals(step.local_value, digits)}"
+        product = (f"{_wrap(math.short(step.upstream, digits))} \\times "
+                   f"{_wrap(math.short(step.local_value, digits))} = "
+                   f"{math.short(step.downstream, digits)}")
+        rows.append([m(f"{math.name(step.node)} \\to {math.name(step.input)}"), step.rule,
+                     m(local), m(product)])  # fmt: skip
+    return table(["gradient flows", "rule", "local derivative", "upstream × local = downstream"],
+                 rows)
 
 
 def fan_out(d: Derivation, digits: int) -> list[str]:
@@ -117,8 +120,8 @@ def descent_table(table_: Descent, digits: int) -> str:
             update = (f"{math.short(u.current, digits)} {sign} {rate} \\cdot "
                       f"{_wrap(math.short(u.gradient, digits))} = {math.short(u.new, digits)}")
             rows.append([str(step.number) if i == 0 else "", m(math.name(u.parameter)),
-                         number(u.current, digits), number(u.gradient, digits), m(update),
-                         m(math.decimal(u.new.approx, digits))])  # fmt: skip
+                         m(math.short(u.current, digits)), m(math.short(u.gradient, digits)),
+                         m(update), m(math.short(u.new, digits))])  # fmt: skip
     return table(["step", "parameter", "current", "gradient", "update", "new value"], rows,
                  "rlllll")  # fmt: skip
 

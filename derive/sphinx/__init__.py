@@ -1,0 +1,66 @@
+"""The Sphinx extension: `extensions = ["derive.sphinx"]`.
+
+- At build time it solves the exercise file named by `derive_exercises` (relative to
+  conf.py) and writes one MyST page per exercise under `exercises/`, plus an index; only
+  pages whose exercise changed are re-derived and rewritten, so a rebuild after one edit
+  rereads one page.
+- `derivation` embeds a worked derivation in any page; `solution` folds content away.
+- MathJax is served from the built site (`_static/mathjax`), never from a CDN.
+
+Problems in the exercise file become Sphinx warnings at its file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+from derive import __version__
+from derive.sphinx.directives import (
+    DerivationDirective,
+    SolutionDirective,
+    SourceDirective,
+    depart_solution_html,
+    solution,
+    visit_solution_html,
+)
+from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
+from derive.sphinx.pages import generate_pages
+
+STATIC = Path(__file__).parent / "static"
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("myst_parser")
+    app.setup_extension("sphinx.ext.graphviz")
+    app.add_config_value("derive_exercises", "exercises.yaml", "env", types=[str])
+    app.add_config_value("derive_solutions", True, "env", types=[bool])
+    app.add_config_value("derive_folder", "exercises", "env", types=[str])
+    app.add_directive("derivation", DerivationDirective)
+    app.add_directive("solution", SolutionDirective)
+    app.add_directive("derive-source", SourceDirective)
+    app.add_node(solution, html=(visit_solution_html, depart_solution_html),
+                 latex=(_skip, _skip), text=(_skip, _skip), man=(_skip, _skip),
+                 texinfo=(_skip, _skip))  # fmt: skip
+    app.connect("config-inited", _configure)
+    app.connect("builder-inited", generate_pages)
+    app.connect("build-finished", copy_mathjax)
+    app.add_css_file("derive.css")
+    return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
+            "parallel_write_safe": True}  # fmt: skip
+
+
+def _configure(app: Sphinx, config: Any) -> None:
+    config.mathjax_path = MATHJAX_PATH
+    config.graphviz_output_format = "svg"
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+    if not config.html_favicon:  # a page without one makes the browser request /favicon.ico
+        config.html_favicon = str(STATIC / "derive-favicon.svg")
+    extensions = set(config.myst_enable_extensions)
+    config.myst_enable_extensions = sorted(extensions | {"dollarmath", "colon_fence"})
+
+
+def _skip(translator: Any, node: Any) -> None:
+    """Builders other than HTML show a solution's content without the fold."""

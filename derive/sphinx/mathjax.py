@@ -1,0 +1,41 @@
+"""MathJax served from the built site: the parts of the MathJax 3 distribution that the
+`tex-chtml` component loads (or may load on demand) are copied from the
+sphinx-mathjax-offline package into `_static/mathjax`, skipping files already there."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.util import find_spec
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+MATHJAX_PATH = "mathjax/tex-chtml.js"
+PARTS = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y",
+         "sre")  # fmt: skip
+"""What tex-chtml.js needs: itself, its web fonts, TeX extensions it may autoload, and the
+menu with its accessibility tools."""
+
+
+def source() -> Path:
+    spec = find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        raise ExtensionError("derive needs the sphinx-mathjax-offline package to serve MathJax "
+                             "from the site: pip install sphinx-mathjax-offline")
+    return Path(spec.origin).parent / "static" / "mathjax"
+
+
+def copy_mathjax(app: Sphinx, exception: BaseException | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    root, target = source(), Path(app.outdir) / "_static" / "mathjax"
+    for part in PARTS:
+        origin = root / part
+        files = [origin] if origin.is_file() else sorted(p for p in origin.rglob("*") if p.is_file())
+        for path in files:
+            destination = target / path.relative_to(root)
+            if destination.exists() and destination.stat().st_size == path.stat().st_size:
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)

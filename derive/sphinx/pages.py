@@ -1,0 +1,148 @@
+"""Generating the exercise pages before Sphinx reads its sources.
+
+Each page starts with a comment carrying a key: a hash of the exercise as declared, the
+solutions setting and derive's own source. A page whose key has not changed is neither
+re-derived nor rewritten, so its file keeps its time stamp and Sphinx does not reread it;
+a rebuild after one exercise changes derives and rereads that one page. Files are
+replaced atomically; pages of exercises that no longer exist are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from derive import __version__
+from derive.errors import SpecError
+from derive.spec import Exercise, Spec
+
+logger = logging.getLogger(__name__)
+MARKER = "<!-- derive:"
+
+
+def generate_pages(app: Sphinx) -> None:
+    from derive.spec import read_spec
+
+    config = app.config
+    source = (Path(app.confdir) / config.derive_exercises).resolve()
+    folder = Path(app.srcdir) / config.derive_folder
+    try:
+        spec = read_spec(source)
+    except SpecError as exc:
+        _warn(exc)
+        return
+    kept: set[str] = set()
+    for exercise in spec.exercises:
+        key = _key(exercise, config.derive_solutions)
+        page = folder / f"{exercise.id}.md"
+        kept.add(page.name)
+        if _current_key(page) == key:
+            kept.update(_assets(folder, exercise.id))
+            continue
+        written = _write_exercise(exercise, key, folder, config.derive_solutions)
+        kept.update(written)
+    index = _index(spec, source, folder, config.derive_folder)
+    write_if_changed(folder / "index.md", index)
+    kept.add("index.md")
+    for stale in sorted(folder.iterdir()) if folder.exists() else []:
+        if stale.name not in kept and _generated(stale):
+            stale.unlink()
+
+
+def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool) -> set[str]:
+    from derive.pipeline import solve
+    from derive.render.myst import page
+
+    try:
+        solved = solve(exercise)
+    except SpecError as exc:
+        _warn(exc)
+        text = (f"{MARKER} {key} -->\n# {exercise.title}\n\n:::{{error}}\nThis exercise could not "
+                f"be derived: {exc.detail}\n:::\n")
+        write_if_changed(folder / f"{exercise.id}.md", text)
+        return {f"{exercise.id}.md"}
+    rendered = page(solved, solutions=solutions, downloads=True)
+    written = {f"{exercise.id}.md"}
+    for name, content in sorted(rendered.files.items()):
+        write_if_changed(folder / name, content)
+        written.add(name)
+    write_if_changed(folder / f"{exercise.id}.md", f"{MARKER} {key} -->\n{rendered.text}")
+    return written
+
+
+def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
+    from derive.language import parse_function
+    from derive.render import math
+    from derive.render.tables import table
+
+    relative = os.path.relpath(source, folder)
+    rows = [[f"[{e.title}](#exercise-{e.id})", f"${math.written(parse_function(e.function))}$",
+             "worked example" if e.solution == "open" else "exercise"] for e in spec.exercises]
+    lines = [f"{MARKER} index -->", f"# {spec.title}", "", f"```{{derive-source}} {relative}\n```",
+             "", spec.description.strip(), "", table(["exercise", "function", "solution"], rows),
+             "```{toctree}", ":hidden:", ":titlesonly:", "",
+             *(e.id for e in spec.exercises), "```", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _warn(exc: SpecError) -> None:
+    for error in getattr(exc, "errors", (exc,)):
+        logger.warning(error.detail, location=(error.path, error.line), type="derive",
+                       subtype="exercise")  # fmt: skip
+
+
+def _key(exercise: Exercise, solutions: bool) -> str:
+    digest = hashlib.sha256(f"{__version__}\n{_code_digest()}\n{solutions}\n{exercise!r}".encode())
+    return digest.hexdigest()[:20]
+
+
+@cache
+def _code_digest() -> str:
+    """A hash of derive's own source: pages rendered by other code are out of date."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _current_key(page: Path) -> str | None:
+    try:
+        with page.open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        return None
+    return first[len(MARKER) :].strip().removesuffix("-->").strip() if first.startswith(
+        MARKER) else None  # fmt: skip
+
+
+def _assets(folder: Path, exercise_id: str) -> set[str]:
+    return {p.name for p in folder.glob(f"{exercise_id}*") if p.name != f"{exercise_id}.md"}
+
+
+def _generated(path: Path) -> bool:
+    if path.suffix == ".md":
+        return _current_key(path) is not None
+    return path.suffix in (".svg", ".ipynb", ".tex")
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Replace `path` with `text` atomically, only when the content differs: an unchanged
+    file keeps its time stamp, so Sphinx does not read it again."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+        out.write(text)
+    os.replace(temporary, path)
+    return True
