@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -48,6 +49,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", default="exercises.yaml", metavar="FILE",
                        help="the exercise file (default: exercises.yaml)")
     check.set_defaults(run=_check)
+
+    build = commands.add_parser(
+        "build", help="derive every exercise and build the website",
+        description="Derive every exercise of FILE and build the HTML site with Sphinx.",
+    )
+    build.add_argument("file", nargs="?", default="exercises.yaml", metavar="FILE",
+                       help="the exercise file (default: exercises.yaml)")
+    build.add_argument("--out", default="docs/_build/html", metavar="DIR",
+                       help="where the site goes (default: docs/_build/html)")
+    build.add_argument("--docs", metavar="DIR",
+                       help="the Sphinx folder with conf.py (default: docs, if it has one; "
+                            "else a minimal site)")
+    build.add_argument("--no-solutions", action="store_true",
+                       help="leave every solution out (publish the exercises first)")
+    build.add_argument("--watch", action="store_true",
+                       help="serve the site on 127.0.0.1 and rebuild when a file changes")
+    build.add_argument("--port", type=int, default=8000, help="port for --watch (default 8000)")
+    build.set_defaults(run=_build)
     return parser
 
 
@@ -62,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `derive grad ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _report(exc: DeriveError) -> None:
@@ -142,6 +164,61 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if counts["DISAGREE"] else EXIT_OK
 
 
+def _build(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from derive.spec import read_spec
+
+    exercises, out = Path(args.file), Path(args.out)
+    docs = Path(args.docs) if args.docs else (Path("docs") if Path("docs/conf.py").is_file()
+                                              else None)  # fmt: skip
+    _require_site_tools()
+    read_spec(exercises)  # invalid input stops here, before anything is written
+    started = time.perf_counter()
+    result = _build_once(exercises, out, docs, not args.no_solutions)
+    print(f"built {result.pages} pages in {time.perf_counter() - started:.1f} s: "
+          f"open {result.out / 'index.html'}")
+    if args.watch:
+        from derive.sphinx.watch import watch
+
+        watch(lambda: _build_once(exercises, out, docs, not args.no_solutions),
+              [exercises, *([docs] if docs else [])], out, args.port)
+    return EXIT_OK
+
+
+def _build_once(exercises: object, out: object, docs: object, solutions: bool) -> object:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from derive.sphinx.build import build_site
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
+
+        return build_site(exercises, out, docs, solutions, progress)  # type: ignore[arg-type]
+
+
+def _require_site_tools() -> None:
+    import shutil
+    from importlib.util import find_spec
+
+    missing = [name for name in ("sphinx", "myst_parser", "furo") if find_spec(name) is None]
+    if missing:
+        raise DeriveError(f"derive build needs {', '.join(missing)}: pip install 'derive[docs]'")
+    if shutil.which("dot") is None:
+        raise DeriveError("derive build draws circuits with Graphviz's dot, which is not "
+                          "installed: sudo apt-get install graphviz (Debian, Ubuntu), "
+                          "brew install graphviz (macOS), or see https://graphviz.org/download")
+
+
 def parse_assignments(text: str, option: str) -> dict[str, object]:
     """`x=-2,y=5,w=[2,-3,-3]` -> {"x": "-2", "y": "5", "w": ["2", "-3", "-3"]}; the values
     stay text, for the expression language to read exactly."""
@@ -163,7 +240,8 @@ def parse_assignments(text: str, option: str) -> dict[str, object]:
         if name in values:
             raise DeriveError(f"{option}: {name!r} is given twice")
         if value.startswith("[") and value.endswith("]"):
-            values[name] = [item.strip() for item in value[1:-1].split(",")]
+            inner = value[1:-1].strip()
+            values[name] = [item.strip() for item in inner.split(",")] if inner else []
         else:
             values[name] = value
     return values

@@ -17,7 +17,7 @@ from fractions import Fraction
 import sympy
 
 from derive.errors import ParseError
-from derive.ops import CONSTANTS, FUNCTIONS
+from derive.ops import CONSTANTS, FUNCTIONS, MAX_EXACT_BITS
 
 MAX_LENGTH = 100_000
 """Longest expression accepted, in characters."""
@@ -132,7 +132,9 @@ def parse_expression(text: str, start: int = 0) -> Tree:
     except SyntaxError as exc:
         raise _syntax_error(text, python, origin, exc) from None
     except (RecursionError, MemoryError):
-        raise ParseError(text, start + 1, "expression too long or nested too deeply to parse") from None
+        raise ParseError(text, start + 1, "expression too deeply nested for Python's parser",
+                         "a flat sum or product of more than about 900 terms counts as deep; "
+                         "name parts of it with where") from None
     tree = _convert(text, module.body, origin)
     if tree.op == "vector":
         raise ParseError(text, tree.start + 1, "a vector can only be an argument of dot()")
@@ -369,4 +371,7 @@ def _number(text: str, node: ast.Constant, start: int, end: int) -> sympy.Ration
         raise ParseError(text, start + 1, f"number {literal!r} is out of range",
                          f"exponents go up to {MAX_EXPONENT}")
     exact = Fraction(literal)
+    if max(exact.numerator.bit_length(), exact.denominator.bit_length()) > MAX_EXACT_BITS:
+        raise ParseError(text, start + 1, f"number {literal[:20]}... is too large",
+                         f"numbers are limited to {MAX_EXACT_BITS} bits")
     return sympy.Rational(exact.numerator, exact.denominator)

@@ -7,6 +7,7 @@ never change their precision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import mpmath
@@ -17,11 +18,32 @@ PRECISION = 40
 """Digits carried by the numeric passes (a float needs 17)."""
 FD_PRECISION = 80
 """Digits carried by the finite-difference check, which divides by a tiny step."""
+MAX_EXTRA_DIGITS = 1200
+"""Digits added at most for huge inputs (exact inputs are bounded near 3600 digits)."""
 
 MP: Any = mpmath.MPContext()
 MP.dps = PRECISION
 FD: Any = mpmath.MPContext()
 FD.dps = FD_PRECISION
+
+
+def context_for(values: Iterable[Expr]) -> Any:
+    """MP, or a context with more digits when a value is so large that PRECISION digits
+    would not hold it exactly (sin(10**50) needs all of 10**50's digits)."""
+    digits = min(max((_digits(v) for v in values), default=0), MAX_EXTRA_DIGITS)
+    if digits <= PRECISION // 2:
+        return MP
+    ctx = mpmath.MPContext()
+    ctx.dps = PRECISION + digits
+    return ctx
+
+
+def _digits(value: Expr) -> int:
+    """Decimal digits before the point of |value| (0 below 1)."""
+    if value.is_Rational:
+        return max(len(str(abs(int(value.p)) // int(value.q))), 0)
+    magnitude = abs(sympy.N(value, 15))
+    return int(mpmath.log10(magnitude)) + 1 if magnitude > 1 else 0
 
 
 def to_mp(exact: Expr, ctx: Any = MP) -> Any:
@@ -34,11 +56,3 @@ def to_mp(exact: Expr, ctx: Any = MP) -> Any:
     return ctx.make_mpf(value._mpf_)
 
 
-def to_float(approx: Any) -> float:
-    """The nearest float (inf beyond float64's range)."""
-    return float(approx)
-
-
-def to_sympy(approx: Any, digits: int = PRECISION) -> sympy.Float:
-    """An mpmath number as a SymPy Float, for printing with a number of digits."""
-    return sympy.Float(approx, digits)

@@ -19,8 +19,9 @@ from sympy import Expr
 from derive.errors import DeriveError
 from derive.symbolic import relu, sigmoid
 
-MAX_EXACT_BITS = 100_000
-"""Largest numerator or denominator, in bits, exact arithmetic may produce (~30000 digits)."""
+MAX_EXACT_BITS = 12_000
+"""Largest numerator or denominator, in bits, exact arithmetic may produce (~3600 digits;
+Python refuses to print integers of more than 4300 digits)."""
 
 MAX_MAGNITUDE = 10**8
 """Largest |ln value| the numeric pass accepts: beyond it even arbitrary precision stalls."""
@@ -59,6 +60,12 @@ def sign(value: Value) -> int:
     return 0  # exactly zero, or too close to zero to tell apart
 
 
+def too_large(exact: Expr) -> bool:
+    """Whether an exact value holds a numerator or denominator past MAX_EXACT_BITS."""
+    numbers = [exact] if exact.is_Rational else exact.atoms(sympy.Rational)
+    return any(max(abs(n.p).bit_length(), n.q.bit_length()) > MAX_EXACT_BITS for n in numbers)
+
+
 def is_integer(value: Value) -> bool:
     return bool(value.exact.is_integer)
 
@@ -71,12 +78,17 @@ def _bits(number: Expr) -> float:
     return float(max(abs(sympy.log(approx, 2)), 1)) if approx.is_nonzero else 1.0
 
 
+def _brief(number: Expr) -> str:
+    text = sympy.sstr(number)
+    return text if len(text) <= 24 else f"{text[:10]}...({len(text)} characters)"
+
+
 def _power(base: Expr, exponent: Expr) -> Expr:
     """base ** exponent, refusing exact results too large to compute (10**10**10)."""
     if base.is_number and exponent.is_Rational and base not in (0, 1, -1):
         if abs(exponent) * _bits(base) > MAX_EXACT_BITS:
             raise DeriveError(
-                f"the power {sympy.sstr(base)}^{sympy.sstr(exponent)} is too large to compute "
+                f"the power {_brief(base)}^{_brief(exponent)} is too large to compute "
                 f"exactly (more than {MAX_EXACT_BITS} bits)"
             )
     return sympy.Pow(base, exponent)
@@ -133,9 +145,20 @@ def _pow_not_differentiable(args: Sequence[Value], needed: Sequence[bool]) -> st
     return None
 
 
+def _pow_partials(a: Expr, b: Expr) -> tuple[Expr, Expr]:
+    # a^0 is constant: its derivative is 0 even at a = 0, where b * a^(b - 1) is 0 * oo
+    base = sympy.S.Zero if b == 0 else b * _power(a, b - 1)
+    return base, _power(a, b) * sympy.log(a)
+
+
+def _pow_numeric_partials(c: Any, a: Mp, b: Mp) -> tuple[Mp, Mp]:
+    base = c.zero if b == 0 else b * c.power(a, b - 1)
+    return base, c.power(a, b) * c.log(a) if a > 0 else c.nan
+
+
 def _magnitude_check(a: Value) -> str | None:
     if a.approx > MAX_MAGNITUDE:
-        return f"exp of {sympy.Float(a.approx, 3)} is too large to evaluate"
+        return f"exp of {a.approx.context.nstr(a.approx, 3)} is too large to evaluate"
     return None
 
 
@@ -207,10 +230,8 @@ OPS: dict[str, Op] = {
         Op("div", ("quotient rule",), lambda a, b: a / b, lambda a, b: (1 / b, -a / b**2),
            lambda c, a, b: a / b, lambda c, a, b: (1 / b, -a / b**2),
            undefined=_div_undefined),
-        Op("pow", ("power rule", "exponential rule"), _power,
-           lambda a, b: (b * _power(a, b - 1), _power(a, b) * sympy.log(a)),
-           lambda c, a, b: c.power(a, b),
-           lambda c, a, b: (b * c.power(a, b - 1), c.power(a, b) * c.log(a) if a > 0 else c.nan),
+        Op("pow", ("power rule", "exponential rule"), _power, _pow_partials,
+           lambda c, a, b: c.power(a, b), _pow_numeric_partials,
            undefined=_pow_undefined, not_differentiable=_pow_not_differentiable),
         Op("exp", ("exp rule",), sympy.exp, lambda a: (sympy.exp(a),),
            lambda c, a: c.exp(a), lambda c, a: (c.exp(a),),

@@ -19,7 +19,7 @@ from sympy import Expr
 from derive.errors import DeriveError, InputError
 from derive.graph import Graph
 from derive.language import Tree, parse_expression
-from derive.ops import CONSTANTS, OPS
+from derive.ops import CONSTANTS, MAX_EXACT_BITS, OPS, too_large
 
 MAX_VALUE_LENGTH = 200
 """Longest text accepted for one value ("pi/2", "1/3")."""
@@ -34,6 +34,8 @@ def exact_value(value: object, what: str = "value") -> Expr:
     if isinstance(value, bool) or value is None:
         raise InputError(f"{what}: expected a number, got {value!r}")
     if isinstance(value, int):
+        if value.bit_length() > MAX_EXACT_BITS:
+            raise InputError(f"{what}: the integer has more than {MAX_EXACT_BITS} bits")
         return sympy.Integer(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -54,6 +56,8 @@ def exact_value(value: object, what: str = "value") -> Expr:
 
 def vector_lengths(at: Mapping[str, object]) -> dict[str, int]:
     """The inputs given as lists, with their lengths."""
+    if not isinstance(at, Mapping):
+        raise InputError(f"the values must be a mapping of input names, got {type(at).__name__}")
     lengths = {}
     for name, value in at.items():
         if isinstance(value, list | tuple):
@@ -108,7 +112,10 @@ def _vector(name: str, value: object, components: Sequence[str]) -> Point:
 
 
 def _rational(fraction: Fraction) -> Expr:
-    return sympy.Rational(fraction.numerator, fraction.denominator)
+    value = sympy.Rational(fraction.numerator, fraction.denominator)
+    if too_large(value):
+        raise InputError(f"a value with numbers of more than {MAX_EXACT_BITS} bits")
+    return value
 
 
 def _real(value: sympy.Basic, what: str, text: str) -> Expr:
@@ -122,6 +129,8 @@ def _real(value: sympy.Basic, what: str, text: str) -> Expr:
         raise InputError(f"{what}: {text!r} is not a finite real number")
     if not (value.is_extended_real and value.is_finite):
         raise InputError(f"{what}: {text!r} is not a finite real number")
+    if too_large(value):
+        raise InputError(f"{what}: the exact value has numbers of more than {MAX_EXACT_BITS} bits")
     return value
 
 

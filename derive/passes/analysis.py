@@ -23,7 +23,6 @@ from derive.derivation import Derivation
 from derive.errors import DeriveError
 from derive.graph import Graph, Node
 from derive.ops import Value
-from derive.passes.backward import ONE, ZERO
 from derive.spec.records import Limit
 from derive.symbolic import primitive
 from derive.timebox import within
@@ -260,7 +259,9 @@ def _saturation(d: Derivation) -> list[Saturation]:
             local = Value.of(1 - out.exact**2, 1 - out.approx**2)
             maximum = sympy.S.One
         else:
-            local = ONE if argument.approx > 0 else ZERO
+            ctx = d.forward.context
+            local = Value(sympy.S.One, ctx.one) if argument.approx > 0 else Value(
+                sympy.S.Zero, ctx.zero)  # fmt: skip
             maximum = sympy.S.One
         ratio = float(local.approx) / float(maximum)
         found.append(Saturation(node.id, node.source, node.op, argument, local, maximum, ratio,

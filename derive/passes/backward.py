@@ -18,12 +18,9 @@ from sympy import Expr
 
 from derive.errors import DomainError
 from derive.graph import Graph
-from derive.numeric import MP
-from derive.ops import OPS, Value
+from derive.ops import MAX_EXACT_BITS, OPS, Value, too_large
 from derive.passes.forward import Forward
 
-ONE = Value(sympy.S.One, MP.one)
-ZERO = Value(sympy.S.Zero, MP.zero)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +87,8 @@ class Backward:
 
 def backward(graph: Graph, fwd: Forward) -> Backward:
     """Reverse mode over `graph` at the point where `fwd` was evaluated."""
+    ctx = fwd.context
+    one, zero = Value(sympy.S.One, ctx.one), Value(sympy.S.Zero, ctx.zero)
     contributions: dict[str, list[int]] = {node.id: [] for node in graph.nodes}
     steps: list[ChainStep] = []
     gradients: dict[str, Value] = {}
@@ -98,13 +97,13 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
     def total(node_id: str) -> Value:
         parts = contributions[node_id]
         if node_id == graph.output:
-            return ONE
+            return one
         if not parts:
-            return ZERO
+            return zero
         if len(parts) == 1:
             return steps[parts[0]].downstream
         value = Value.of(sympy.Add(*(steps[i].downstream.exact for i in parts)),
-                         MP.fsum(steps[i].downstream.approx for i in parts))
+                         ctx.fsum(steps[i].downstream.approx for i in parts))
         gathers.append(Gather(node_id, tuple(parts), value))
         return value
 
@@ -121,7 +120,7 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
         if reason is not None:
             raise DomainError(node.id, node.source, reason)
         symbolic = op.partials(*(graph.argument(i) for i in node.inputs))
-        numeric = op.numeric_partials(MP, *(a.approx for a in args))
+        numeric = op.numeric_partials(ctx, *(a.approx for a in args))
         at_point = {graph.symbol(i): a.exact for i, a in zip(node.inputs, args, strict=True)}
         for position, source in enumerate(node.inputs):
             if not needed[position]:
@@ -130,6 +129,9 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
             local_value = Value.of(local.xreplace(at_point), numeric[position])
             downstream = Value.of(upstream.exact * local_value.exact,
                                   upstream.approx * local_value.approx)
+            if too_large(downstream.exact):
+                raise DomainError(node.id, node.source, "the exact gradient has numbers of more "
+                                  f"than {MAX_EXACT_BITS} bits")  # fmt: skip
             contributions[source].append(len(steps))
             steps.append(ChainStep(node.id, source, position, op.rule(position), local,
                                    local_value, upstream, downstream))

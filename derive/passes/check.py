@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import sympy
 from sympy import Expr
 
 from derive.graph import Graph
-from derive.numeric import FD, MP, to_mp
+from derive.numeric import FD, FD_PRECISION, to_mp
 from derive.passes.forward import Forward, numeric_value
 from derive.passes.gradients import Gradient
 from derive.symbolic import primitive
@@ -32,7 +33,9 @@ PER_INPUT_LIMIT = 16
 TOLERANCE = 1e-15
 """Largest accepted relative difference between two routes."""
 STEP = sympy.Rational(1, 10**30)
-"""Finite-difference step, relative to min(1, |x|) over the nonzero inputs moved."""
+"""Finite-difference step, scaled down by the smallest nonzero input moved below 1."""
+GUARD_DIGITS = 45
+"""Digits carried beyond those the step needs, so that x + h v keeps its last digits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,10 @@ class CheckRow:
     """None where finite differences do not apply (at a kink)."""
 
     def errors(self) -> list[float]:
-        scale = max(1.0, abs(float(self.backward)))
-        return [abs(float(route - self.backward)) / scale
+        """Relative differences from the backward route, computed in mpmath: gradients can
+        exceed the range of a float (exp(exp(8)) has one near 1e1298)."""
+        scale = max(1, abs(self.backward))
+        return [float(abs(route - self.backward) / scale)
                 for route in (self.symbolic, self.finite_difference) if route is not None]  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,7 +110,7 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
     if len(inputs) <= PER_INPUT_LIMIT:
         method, direction = "per input", ()
         rows = [
-            CheckRow(i, backward[i], _symbolic(f.diff(graph.symbol(i)), point, notes),
+            CheckRow(i, backward[i], _symbolic(f.diff(graph.symbol(i)), point, notes, fwd),
                      None if fwd.kinks else _difference(graph, fwd, {i: sympy.S.One}, notes))
             for i in inputs
         ]  # fmt: skip
@@ -116,8 +121,8 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
         v = dict(zip(inputs, direction, strict=True))
         t = sympy.Symbol("t", real=True)
         moved = f.xreplace({graph.symbol(i): point[graph.symbol(i)] + t * v[i] for i in inputs})
-        symbolic = _symbolic(moved.diff(t), {t: sympy.S.Zero}, notes)
-        dot = MP.fsum(backward[i] * int(v[i]) for i in inputs)
+        symbolic = _symbolic(moved.diff(t), {t: sympy.S.Zero}, notes, fwd)
+        dot = fwd.context.fsum(backward[i] * int(v[i]) for i in inputs)
         fd = None if fwd.kinks else _difference(graph, fwd, v, notes)
         rows = [CheckRow("v . grad", dot, symbolic, fd)]
     errors = [e for row in rows for e in row.errors()]
@@ -127,10 +132,11 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
                  tuple(notes))
 
 
-def _symbolic(derivative: Expr, point: dict[Any, Expr], notes: list[str]) -> Any | None:
-    value = sympy.N(derivative.xreplace(point), MP.dps)
+def _symbolic(derivative: Expr, point: dict[Any, Expr], notes: list[str], fwd: Forward) -> Any:
+    ctx = fwd.context
+    value = sympy.N(derivative.xreplace(point), ctx.dps)
     if value.is_Float or value.is_Rational:  # N leaves an exact 0 as Integer 0
-        return to_mp(value)
+        return to_mp(value, ctx)
     notes.append(f"SymPy could not evaluate its derivative to a real number ({value})")
     return None
 
@@ -138,24 +144,29 @@ def _symbolic(derivative: Expr, point: dict[Any, Expr], notes: list[str]) -> Any
 def _difference(
     graph: Graph, fwd: Forward, direction: dict[str, Expr], notes: list[str]
 ) -> Any | None:
-    """(f(x + h v) - f(x - h v)) / 2h in FD_PRECISION digits; h shrinks with small inputs
-    so the two points stay on the same side of a nearby singularity (sqrt near 0)."""
-    base = {i: to_mp(fwd.exact(i), FD) for i in graph.inputs}
-    scale = min([FD.one, *(abs(base[i]) for i in direction if base[i] != 0)])
-    h = to_mp(STEP, FD) * scale
+    """(f(x + h v) - f(x - h v)) / 2h. The step is tiny, and tinier than any small input it
+    moves, so both points stay on the same side of a nearby singularity (sqrt near 0); the
+    precision grows with the inputs' magnitude, so that x + h v stays exact (x = 1e40)."""
+    sizes = [abs(to_mp(fwd.exact(i), FD)) for i in direction]
+    h_scale = min([FD.one, *(s for s in sizes if s != 0)])
+    span = max([FD.one, *sizes]) / h_scale
+    ctx = mpmath.MPContext()
+    ctx.dps = max(FD_PRECISION, GUARD_DIGITS + 30 + int(ctx.log10(span)) + 1)
+    base = {i: to_mp(fwd.exact(i), ctx) for i in graph.inputs}
+    h = to_mp(STEP, ctx) * ctx.mpf(h_scale)
 
     def at(sign: int) -> Any:
         moved = dict(base)
         for i, v in direction.items():
             moved[i] = base[i] + sign * h * int(v)
-        return numeric_value(graph, moved, FD)
+        return numeric_value(graph, moved, ctx)
 
     try:
         value = (at(1) - at(-1)) / (2 * h)
     except (ValueError, ZeroDivisionError):
         value = None
-    if not isinstance(value, type(FD.mpf(0))):  # complex or failed: the domain ends near here
+    if not isinstance(value, type(ctx.mpf(0))):  # complex or failed: the domain ends near here
         notes.append("finite differences do not apply: the function is not real on both "
                      "sides of the point")
         return None
-    return MP.mpf(value)
+    return fwd.context.mpf(value)

@@ -7,15 +7,15 @@ with a DomainError naming the node, and nothing downstream is computed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sympy import Expr
 
 from derive.errors import DeriveError, DomainError
 from derive.graph import Graph, Node
-from derive.numeric import MP, to_mp
-from derive.ops import MAX_EXACT_BITS, OPS, Value
+from derive.numeric import MP, context_for, to_mp
+from derive.ops import MAX_EXACT_BITS, OPS, Value, too_large
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,8 @@ class Forward:
     kinks: tuple[str, ...]
     """Nodes (relu, abs) evaluated exactly at their kink: their derivative is the
     subgradient 0 by convention, and finite differences do not apply there."""
+    context: Any = field(default=MP, repr=False, compare=False)
+    """The mpmath context of the high-precision values (more digits for huge inputs)."""
 
     def exact(self, node_id: str) -> Expr:
         return self.values[node_id].exact
@@ -40,23 +42,24 @@ class Forward:
 
 def forward(graph: Graph, point: Mapping[str, Expr]) -> Forward:
     """Evaluate every node of `graph` at `point` (exact values of the scalar inputs)."""
+    ctx = context_for([*point.values(), *(n.expr for n in graph.nodes if n.op == "const")])
     values: dict[str, Value] = {}
     kinks: list[str] = []
     for node in graph.nodes:
         if node.op == "input":
             exact = point[node.id]
-            values[node.id] = Value(exact, to_mp(exact))
+            values[node.id] = Value(exact, to_mp(exact, ctx))
         elif node.op == "const":
-            values[node.id] = Value(node.expr, to_mp(node.expr))
+            values[node.id] = Value(node.expr, to_mp(node.expr, ctx))
         else:
             args = [values[i] for i in node.inputs]
-            values[node.id] = evaluate(node, args)
+            values[node.id] = evaluate(node, args, ctx)
             if OPS[node.op].kink(args):
                 kinks.append(node.id)
-    return Forward(values, tuple(kinks))
+    return Forward(values, tuple(kinks), ctx)
 
 
-def evaluate(node: Node, args: list[Value]) -> Value:
+def evaluate(node: Node, args: list[Value], ctx: Any = MP) -> Value:
     """One operation applied to its arguments' values, after its domain check."""
     op = OPS[node.op]
     reason = op.undefined(args)
@@ -66,12 +69,12 @@ def evaluate(node: Node, args: list[Value]) -> Value:
         exact = op.build(*(a.exact for a in args))
     except DeriveError as exc:
         raise DomainError(node.id, node.source, str(exc)) from None
-    if exact.is_Rational and max(abs(exact.p).bit_length(), exact.q.bit_length()) > MAX_EXACT_BITS:
+    if too_large(exact):
         raise DomainError(node.id, node.source,
-                          f"the exact value has more than {MAX_EXACT_BITS} bits")
+                          f"the exact value has numbers of more than {MAX_EXACT_BITS} bits")
     if exact.is_extended_real is False or exact.is_finite is False:
         raise DomainError(node.id, node.source, f"the value {exact} is not a finite real number")
-    return Value.of(exact, op.numeric(MP, *(a.approx for a in args)))
+    return Value.of(exact, op.numeric(ctx, *(a.approx for a in args)))
 
 
 def numeric_value(graph: Graph, inputs: Mapping[str, Any], ctx: Any) -> Any:

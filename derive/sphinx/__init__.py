@@ -27,7 +27,7 @@ from derive.sphinx.directives import (
     visit_solution_html,
 )
 from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
-from derive.sphinx.pages import generate_pages
+from derive.sphinx.pages import check_dot, generate_pages, remove_outputs, rewrite_all
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,6 +38,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("derive_exercises", "exercises.yaml", "env", types=[str])
     app.add_config_value("derive_solutions", True, "env", types=[bool])
     app.add_config_value("derive_folder", "exercises", "env", types=[str])
+    app.add_event("derive-solved")  # (done, total) as exercises are derived: progress bars
     app.add_directive("derivation", DerivationDirective)
     app.add_directive("solution", SolutionDirective)
     app.add_directive("derive-source", SourceDirective)
@@ -45,8 +46,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
                  latex=(_skip, _skip), text=(_skip, _skip), man=(_skip, _skip),
                  texinfo=(_skip, _skip))  # fmt: skip
     app.connect("config-inited", _configure)
+    app.connect("builder-inited", check_dot)
     app.connect("builder-inited", generate_pages)
+    app.connect("env-get-updated", rewrite_all)
     app.connect("build-finished", copy_mathjax)
+    app.connect("build-finished", remove_outputs)
     app.add_css_file("derive.css")
     return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
             "parallel_write_safe": True}  # fmt: skip

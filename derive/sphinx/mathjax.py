@@ -12,10 +12,10 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
 MATHJAX_PATH = "mathjax/tex-chtml.js"
-PARTS = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y",
-         "sre")  # fmt: skip
-"""What tex-chtml.js needs: itself, its web fonts, TeX extensions it may autoload, and the
-menu with its accessibility tools."""
+PARTS = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "input/mml.js",
+         "ui", "a11y", "sre")  # fmt: skip
+"""What tex-chtml.js loads, seen in a browser: itself, its web fonts, the TeX extensions it
+may autoload, and the menu's accessibility explorer (a11y, sre, the MathML input)."""
 
 
 def source() -> Path:
@@ -35,7 +35,7 @@ def copy_mathjax(app: Sphinx, exception: BaseException | None) -> None:
         files = [origin] if origin.is_file() else sorted(p for p in origin.rglob("*") if p.is_file())
         for path in files:
             destination = target / path.relative_to(root)
-            if destination.exists() and destination.stat().st_size == path.stat().st_size:
-                continue
+            if destination.exists() and destination.read_bytes() == path.read_bytes():
+                continue  # unchanged: keep it (a different version is replaced)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)

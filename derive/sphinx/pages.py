@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -38,21 +40,53 @@ def generate_pages(app: Sphinx) -> None:
         _warn(exc)
         return
     kept: set[str] = set()
-    for exercise in spec.exercises:
+    total = len(spec.exercises)
+    for done, exercise in enumerate(spec.exercises, 1):
         key = _key(exercise, config.derive_solutions)
         page = folder / f"{exercise.id}.md"
         kept.add(page.name)
         if _current_key(page) == key:
             kept.update(_assets(folder, exercise.id))
-            continue
-        written = _write_exercise(exercise, key, folder, config.derive_solutions)
-        kept.update(written)
+        else:
+            kept.update(_write_exercise(exercise, key, folder, config.derive_solutions))
+        app.emit("derive-solved", done, total)
     index = _index(spec, source, folder, config.derive_folder)
-    write_if_changed(folder / "index.md", index)
+    # The index lists every title: when it changes, every page's sidebar and prev/next
+    # links are stale, not only the pages Sphinx rereads.
+    app.derive_rewrite_all = write_if_changed(folder / "index.md", index)  # type: ignore[attr-defined]
     kept.add("index.md")
+    removed = []
     for stale in sorted(folder.iterdir()) if folder.exists() else []:
         if stale.name not in kept and _generated(stale):
             stale.unlink()
+            if stale.suffix == ".md":
+                removed.append(f"{config.derive_folder}/{stale.stem}")
+    app.derive_removed = removed  # type: ignore[attr-defined]
+
+
+def rewrite_all(app: Sphinx, env: Any) -> list[str]:
+    """env-get-updated: every page, when the list of exercises or a title changed."""
+    return sorted(env.found_docs) if getattr(app, "derive_rewrite_all", False) else []
+
+
+def remove_outputs(app: Sphinx, exception: BaseException | None) -> None:
+    """build-finished: Sphinx never deletes the pages of documents that disappeared."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for docname in getattr(app, "derive_removed", []):
+        for path in (Path(app.outdir) / f"{docname}.html",
+                     Path(app.outdir) / "_sources" / f"{docname}.md.txt"):  # fmt: skip
+            path.unlink(missing_ok=True)
+
+
+def check_dot(app: Sphinx) -> None:
+    """builder-inited: without Graphviz, sphinx.ext.graphviz prints DOT text in place of
+    every circuit and only says 'cannot be run'; say how to install it."""
+    if shutil.which(app.config.graphviz_dot) is None:
+        logger.warning("Graphviz's %r is not installed, so circuits cannot be drawn: "
+                       "sudo apt-get install graphviz (Debian, Ubuntu), brew install graphviz "
+                       "(macOS), or https://graphviz.org/download", app.config.graphviz_dot,
+                       type="derive", subtype="graphviz")  # fmt: skip
 
 
 def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool) -> set[str]:
