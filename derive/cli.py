@@ -12,9 +12,14 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from derive import __version__
 from derive.errors import DeriveError, ParseError, SpecErrors, window
+
+if TYPE_CHECKING:
+    from derive.sphinx.build import Result
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -166,7 +171,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     import time
-    from pathlib import Path
 
     from derive.spec import read_spec
 
@@ -187,7 +191,7 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build_once(exercises: object, out: object, docs: object, solutions: bool) -> object:
+def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool) -> Result:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -203,7 +207,7 @@ def _build_once(exercises: object, out: object, docs: object, solutions: bool) -
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
 
-        return build_site(exercises, out, docs, solutions, progress)  # type: ignore[arg-type]
+        return build_site(exercises, out, docs, solutions, progress)
 
 
 def _require_site_tools() -> None:

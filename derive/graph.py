@@ -210,10 +210,10 @@ class _Builder:
         if tree.op == "name":
             return self._name(text, tree)
         if tree.op == "vector":
-            return tuple(self._scalar(text, arg, part) for arg, part in zip(tree.args, parts))
+            return tuple(self._scalar(text, arg, part) for arg, part in zip(tree.args, parts, strict=True))
         if tree.op == "dot":
             return self._dot(text, tree, parts, source)
-        args = tuple(self._scalar(text, arg, part) for arg, part in zip(tree.args, parts))
+        args = tuple(self._scalar(text, arg, part) for arg, part in zip(tree.args, parts, strict=True))
         op = "exp" if tree.op == "pow" and self.entries[args[0]].expr == sympy.E else tree.op
         if op == "exp" and tree.op == "pow":
             args = args[1:]  # e^u is the exponential of u
@@ -232,7 +232,7 @@ class _Builder:
 
     def _dot(self, text: str, tree: Tree, parts: list[Any], source: str) -> int:
         lengths = []
-        for arg, part in zip(tree.args, parts):
+        for arg, part in zip(tree.args, parts, strict=True):
             if not isinstance(part, tuple):
                 raise ParseError(text, arg.start + 1, f"dot() takes vectors, and {text[arg.start:arg.end]!r} "
                                  "is a scalar", "give it a list of values in at")  # fmt: skip

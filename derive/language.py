@@ -366,7 +366,7 @@ def _number(text: str, node: ast.Constant, start: int, end: int) -> sympy.Ration
     if not re.fullmatch(r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", literal):
         raise ParseError(text, start + 1, f"number {literal!r} is not allowed",
                          "write numbers in decimal, such as 12, 0.5 or 1e-3")
-    mantissa, _, exponent = literal.lower().partition("e")
+    exponent = literal.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > MAX_EXPONENT:
         raise ParseError(text, start + 1, f"number {literal!r} is out of range",
                          f"exponents go up to {MAX_EXPONENT}")

@@ -14,6 +14,8 @@ import mpmath
 import sympy
 from sympy import Expr
 
+from derive.errors import DeriveError
+
 PRECISION = 40
 """Digits carried by the numeric passes (a float needs 17)."""
 FD_PRECISION = 80
@@ -52,7 +54,7 @@ def to_mp(exact: Expr, ctx: Any = MP) -> Any:
         return ctx.mpf(int(exact.p)) / int(exact.q)
     value = sympy.N(exact, ctx.dps + 5)
     if not isinstance(value, sympy.Float):
-        raise ValueError(f"{exact} does not evaluate to a real number")
+        raise DeriveError(f"{exact} does not evaluate to a real number")
     return ctx.make_mpf(value._mpf_)
 
 

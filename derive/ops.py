@@ -85,12 +85,12 @@ def _brief(number: Expr) -> str:
 
 def _power(base: Expr, exponent: Expr) -> Expr:
     """base ** exponent, refusing exact results too large to compute (10**10**10)."""
-    if base.is_number and exponent.is_Rational and base not in (0, 1, -1):
-        if abs(exponent) * _bits(base) > MAX_EXACT_BITS:
-            raise DeriveError(
-                f"the power {_brief(base)}^{_brief(exponent)} is too large to compute "
-                f"exactly (more than {MAX_EXACT_BITS} bits)"
-            )
+    if (base.is_number and exponent.is_Rational and base not in (0, 1, -1)
+            and abs(exponent) * _bits(base) > MAX_EXACT_BITS):
+        raise DeriveError(
+            f"the power {_brief(base)}^{_brief(exponent)} is too large to compute "
+            f"exactly (more than {MAX_EXACT_BITS} bits)"
+        )
     return sympy.Pow(base, exponent)
 
 
@@ -179,11 +179,11 @@ def _sqrt_not_differentiable(args: Sequence[Value], needed: Sequence[bool]) -> s
 
 def _tan_undefined(args: Sequence[Value]) -> str | None:
     exact, approx = args[0]
-    cosine = Value(sympy.cos(exact), _COS(approx))
+    cosine = Value(sympy.cos(exact), _cosine(approx))
     return "tan has a pole here (cos = 0)" if sign(cosine) == 0 else None
 
 
-def _COS(approx: Mp) -> Mp:  # noqa: N802 - the mpmath context of the argument
+def _cosine(approx: Mp) -> Mp:
     return approx.context.cos(approx)
 
 

@@ -90,7 +90,8 @@ def load(path: str | Path) -> Workbook:
     """Read, validate and solve every exercise of a file, in file order. Raises SpecErrors
     listing every problem found (each FILE:LINE:COLUMN: message)."""
     spec = read_spec(path)
-    solutions, errors = [], []
+    solutions: list[Solution] = []
+    errors: list[SpecError] = []
     for exercise in spec.exercises:
         try:
             solutions.append(solve(exercise))

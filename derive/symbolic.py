@@ -11,7 +11,7 @@ import sympy
 from sympy import Expr, Function, Heaviside, Piecewise, S, exp
 
 
-class sigmoid(Function):  # noqa: N801 - SymPy names functions in lower case
+class sigmoid(Function):
     """The logistic function 1 / (1 + exp(-a))."""
 
     nargs = 1
@@ -36,7 +36,8 @@ class sigmoid(Function):  # noqa: N801 - SymPy names functions in lower case
         return (1 / (1 + exp(-self.args[0])))._eval_evalf(prec)
 
     def _eval_is_extended_real(self) -> bool | None:
-        return self.args[0].is_extended_real
+        real: bool | None = self.args[0].is_extended_real
+        return real
 
     def _eval_is_positive(self) -> bool | None:
         return True if self.args[0].is_extended_real else None
@@ -45,7 +46,7 @@ class sigmoid(Function):  # noqa: N801 - SymPy names functions in lower case
         return True if self.args[0].is_extended_real else None
 
 
-class relu(Function):  # noqa: N801
+class relu(Function):
     """max(0, a); its derivative at the kink a = 0 is taken as 0, a valid subgradient."""
 
     nargs = 1
@@ -68,7 +69,8 @@ class relu(Function):  # noqa: N801
         return sympy.Max(0, self.args[0])._eval_evalf(prec)
 
     def _eval_is_extended_real(self) -> bool | None:
-        return self.args[0].is_extended_real
+        real: bool | None = self.args[0].is_extended_real
+        return real
 
     def _eval_is_nonnegative(self) -> bool | None:
         return True if self.args[0].is_extended_real else None

@@ -49,7 +49,7 @@ def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:
     def run() -> None:
         try:
             sender.send(compute())
-        except Exception:  # the parent treats any failure like running out of time
+        except Exception:  # noqa: BLE001 - the parent treats any failure as running out of time
             sender.send(None)
 
     child = context.Process(target=run, daemon=True)

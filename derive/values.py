@@ -46,7 +46,7 @@ def exact_value(value: object, what: str = "value") -> Expr:
             raise InputError(f"{what}: {value} is not a finite number")
         return _rational(Fraction(value))
     if isinstance(value, RationalNumber):
-        return _rational(Fraction(value.numerator, value.denominator))
+        return _rational(Fraction(int(value.numerator), int(value.denominator)))
     if isinstance(value, sympy.Basic):
         return _real(value, what, str(value))
     if isinstance(value, str):

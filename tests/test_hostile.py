@@ -7,7 +7,6 @@ the suite. No test asserts on timings.
 
 from __future__ import annotations
 
-import decimal
 import math
 import signal
 from collections.abc import Iterator

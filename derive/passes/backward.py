@@ -22,7 +22,6 @@ from derive.ops import MAX_EXACT_BITS, OPS, Value, too_large
 from derive.passes.forward import Forward
 
 
-
 @dataclass(frozen=True, slots=True)
 class ChainStep:
     """The gradient flowing from one operation back into one of its operands."""

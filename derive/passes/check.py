@@ -118,7 +118,7 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
         method = "random direction"
         rng = random.Random(len(inputs))  # fixed seed: the same check on every run
         direction = tuple(sympy.Integer(rng.choice((-1, 1))) for _ in inputs)
-        v = dict(zip(inputs, direction, strict=True))
+        v: dict[str, Expr] = dict(zip(inputs, direction, strict=True))
         t = sympy.Symbol("t", real=True)
         moved = f.xreplace({graph.symbol(i): point[graph.symbol(i)] + t * v[i] for i in inputs})
         symbolic = _symbolic(moved.diff(t), {t: sympy.S.Zero}, notes, fwd)

@@ -34,7 +34,7 @@ class _Printer(PythonCodePrinter):
         self.helpers: set[str] = set()
 
     def _print_Symbol(self, expr: Symbol) -> str:
-        return self.names.get(expr.name, expr.name)
+        return str(self.names.get(expr.name, expr.name))
 
     def _print_sigmoid(self, expr: Expr) -> str:
         self.helpers.add("sigmoid")
@@ -92,9 +92,10 @@ def program(d: Derivation) -> str:
                     + "}")  # fmt: skip
 
     call = []
+    vectors = dict(graph.vectors)
     for name in declared:
-        components = dict(graph.vectors).get(name)
-        if components:
+        if name in vectors:
+            components = vectors[name]
             items = ", ".join(printer.doprint(d.point[c]) for c in components)
             call.append(f"{names.get(name, name)}=[{items}]")
         else:

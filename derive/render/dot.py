@@ -70,7 +70,7 @@ def _edge_gradients(d: Derivation) -> dict[tuple[str, str], object]:
     for step in d.backward.steps:
         key = (step.input, step.node)
         approx = step.downstream.approx
-        flows[key] = flows[key] + approx if key in flows else approx  # type: ignore[operator]
+        flows[key] = flows[key] + approx if key in flows else approx
     return flows
 
 

@@ -127,4 +127,4 @@ def _table(spec: str, header: list[str], rows: list[list[str]]) -> str:
 def _point(name: str, value: object) -> str:
     if isinstance(value, tuple):
         return f"${math.name(name)} = \\left(" + ", ".join(math.tex(v) for v in value) + "\\right)$"
-    return f"${math.name(name)} = {math.tex(value)}$"  # type: ignore[arg-type]
+    return f"${math.name(name)} = {math.tex(value)}$"

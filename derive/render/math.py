@@ -93,7 +93,7 @@ def operation(op: str, arguments: Sequence[Expr]) -> str:
 def decimal(approx: Any, digits: int) -> str:
     """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}."""
     printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2))
-    printed = printed[:-2] if printed.endswith(".0") else printed
+    printed = printed.removesuffix(".0")
     mantissa, _, exponent = printed.partition("e")
     if not exponent:
         return mantissa

@@ -80,7 +80,7 @@ def _assignment(name: str, value: object) -> str:
     if isinstance(value, tuple):
         items = ", ".join(math.tex(v) for v in value)
         return f"${math.name(name)} = \\left({items}\\right)$"
-    return f"${math.name(name)} = {math.tex(value)}$"  # type: ignore[arg-type]
+    return f"${math.name(name)} = {math.tex(value)}$"
 
 
 def _where(d: Derivation, name: str) -> str:

@@ -39,7 +39,7 @@ def text(expr: Expr) -> str:
 def decimal(approx: Any, digits: int) -> str:
     """`approx` to `digits` significant digits: 0.731059, -12, 1.5e-47."""
     printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2))
-    return printed[:-2] if printed.endswith(".0") else printed
+    return printed.removesuffix(".0")
 
 
 def both(value: Value, digits: int) -> str:
@@ -80,9 +80,9 @@ def report(d: Derivation, digits: int = 6) -> Group:
     forward = Table(title="Forward pass", title_justify="left")
     for column in ("step", "node", "operation", "values", "exact", "decimal"):
         forward.add_column(column)
-    for step, node in enumerate(graph.operations, 1):
+    for number, node in enumerate(graph.operations, 1):
         value = values[node.id]
-        forward.add_row(str(step), node.id, definition(graph, node),
+        forward.add_row(str(number), node.id, definition(graph, node),
                         substitution(graph, node, values), text(value.exact),
                         decimal(value.approx, digits))  # fmt: skip
 

@@ -90,7 +90,8 @@ class Reader:
         if node.tag not in _ALLOWED_TAGS:
             self.fail(node, f"the tag {node.tag!r} is not allowed")
             return False
-        actual = {yaml.MappingNode: "map", yaml.SequenceNode: "list"}.get(type(node), "scalar")
+        actual = ("map" if isinstance(node, yaml.MappingNode) else
+                  "list" if isinstance(node, yaml.SequenceNode) else "scalar")  # fmt: skip
         expected = {"map": "a mapping (key: value)", "list": "a list", "text": "text",
                     "int": "a whole number", "bool": "true or false",
                     "scalar": "a single value"}  # fmt: skip

@@ -30,6 +30,7 @@ from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
 from derive.sphinx.pages import check_dot, generate_pages, remove_outputs, rewrite_all
 
 STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -60,6 +61,8 @@ def _configure(app: Sphinx, config: Any) -> None:
     config.mathjax_path = MATHJAX_PATH
     config.graphviz_output_format = "svg"
     config.html_static_path = [*config.html_static_path, str(STATIC)]
+    if config.html_theme == "furo":  # its footer links to outside sites; ours does not
+        config.templates_path = [*config.templates_path, str(TEMPLATES)]
     if not config.html_favicon:  # a page without one makes the browser request /favicon.ico
         config.html_favicon = str(STATIC / "derive-favicon.svg")
     extensions = set(config.myst_enable_extensions)

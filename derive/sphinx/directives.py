@@ -17,7 +17,7 @@ from derive.errors import DeriveError
 logger = logging.getLogger(__name__)
 
 
-class solution(nodes.General, nodes.Element):  # noqa: N801 - docutils names nodes in lower case
+class solution(nodes.General, nodes.Element):
     """Content shown on request: <details><summary>...</summary>...</details> in HTML."""
 
 

@@ -178,5 +178,5 @@ def write_if_changed(path: Path, text: str) -> bool:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
         out.write(text)
-    os.replace(temporary, path)
+    Path(temporary).replace(path)
     return True

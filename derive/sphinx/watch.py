@@ -16,7 +16,7 @@ from derive.errors import DeriveError
 
 def watch(rebuild: Callable[[], object], sources: Sequence[Path], out: Path, port: int) -> None:
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = http.server.ThreadingHTTPServer(

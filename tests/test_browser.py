@@ -1,0 +1,259 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright.
+
+The site of the shipped exercises is built once, served on 127.0.0.1, and every page is
+opened with every request to another host blocked and recorded. Each page must load
+with no outside request, no console error and no failed request; every formula must be
+typeset by the site's own MathJax, every circuit drawn, every image loaded, and folded
+solutions must open on a click.
+
+Chromium is Debian's (/usr/bin/chromium; never `playwright install`). Where it is missing
+the test skips, except in CI (the CI variable set), where it fails.
+Set DERIVE_SCREENSHOTS=DIR to save full-page screenshots of every page there.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from derive.spec import read_spec
+
+pytestmark = pytest.mark.browser
+
+EXERCISES = Path(__file__).resolve().parent.parent / "exercises.yaml"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+TIMEOUT_MS = 20_000
+
+SPEC = read_spec(EXERCISES)
+COLLAPSED = {e.id for e in SPEC.exercises if e.solution == "collapsed"}
+PAGES = ["index.html", "introduction.html", "reference.html", "exercises/index.html",
+         "genindex.html", "search.html",
+         *(f"exercises/{e.id}.html" for e in SPEC.exercises)]  # fmt: skip
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail where CI is set: there the browser test must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI is set, so the browser test must run (.ci/run installs "
+                    "chromium with apt-get)", pytrace=False)  # fmt: skip
+    pytest.skip(f"{reason}: install Debian's chromium (apt-get install chromium) to run the "
+                "browser test")
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    """The built site over HTTP on 127.0.0.1 (a free port), in a thread."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                            functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for every page."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        unavailable(f"{CHROMIUM} is missing")
+    with sync_playwright() as p:
+        try:
+            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        except Exception as exc:  # noqa: BLE001 - any launch failure means no browser
+            unavailable(f"{CHROMIUM} does not start: {str(exc).splitlines()[0]}")
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# The checks, run in the page. Each returns a list of problems (strings).
+
+MATH = """() => {
+  const math = [...document.querySelectorAll('.math')];
+  return {
+    count: math.length,
+    mathjax: !!(window.MathJax && MathJax.startup),
+    untypeset: math.filter(e => !e.querySelector('mjx-container'))
+                   .map(e => e.outerHTML.slice(0, 160)),
+    errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')]
+                .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 160)),
+    empty: [...document.querySelectorAll('mjx-container')]
+               .filter(c => { const r = c.getBoundingClientRect(); return !(r.width > 0 && r.height > 0); })
+               .map(c => (c.closest('.math') || c).outerHTML.slice(0, 160)),
+  };
+}"""
+
+DIAGRAMS = """async () => {
+  const problems = [];
+  const diagrams = [...document.querySelectorAll(
+      'div.graphviz object, object.graphviz, div.graphviz img, img.graphviz, div.graphviz > svg')];
+  const unique = [...new Set(diagrams)];
+  for (const el of unique) {
+    el.scrollIntoView();
+    let svg = null;
+    if (el.tagName === 'OBJECT') {
+      const deadline = Date.now() + 10000;   // the SVG document loads after the page
+      while (!(el.contentDocument && el.contentDocument.querySelector('svg')) && Date.now() < deadline)
+        await new Promise(r => setTimeout(r, 50));
+      svg = el.contentDocument && el.contentDocument.querySelector('svg');
+    } else if (el.tagName === 'IMG') {
+      svg = null;
+    } else {
+      svg = el;
+    }
+    const r = el.getBoundingClientRect();
+    const name = el.getAttribute('data') || el.getAttribute('src') || el.id || el.tagName;
+    if (!(r.width > 0 && r.height > 0)) problems.push(`${name}: size ${r.width}x${r.height}`);
+    if (el.tagName !== 'IMG') {
+      if (!svg) { problems.push(`${name}: no SVG document`); continue; }
+      const nodes = svg.querySelectorAll('g.node').length, edges = svg.querySelectorAll('g.edge').length;
+      if (nodes === 0) problems.push(`${name}: the SVG has no nodes`);
+      if (edges === 0) problems.push(`${name}: the SVG has no edges`);
+    }
+  }
+  return {count: unique.length, problems};
+}"""
+
+IMAGES = """async () => {
+  const images = [...document.images];
+  for (const img of images) {
+    img.scrollIntoView();
+    if (!img.complete) await Promise.race([
+      new Promise(r => { img.addEventListener('load', r, {once: true});
+                         img.addEventListener('error', r, {once: true}); }),
+      new Promise(r => setTimeout(r, 10000))]);
+  }
+  return images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src);
+}"""
+
+
+def visit(browser: Any, base: str, path: str) -> dict[str, Any]:
+    """Open one page; return what was requested, what failed and what the page holds."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    found: dict[str, Any] = {"external": [], "failed": [], "errors": []}
+
+    def route(r: Any) -> None:
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            found["external"].append(r.request.url)
+            r.abort()
+
+    def failed(request: Any) -> None:
+        if urlsplit(request.url).hostname == "127.0.0.1":  # outside ones are ours: blocked
+            found["failed"].append(f"{request.url}: {request.failure}")
+
+    def response(r: Any) -> None:
+        if r.status >= 400:
+            found["failed"].append(f"{r.url}: HTTP {r.status}")
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("requestfailed", failed)
+    page.on("response", response)
+    page.on("console", lambda m: m.type == "error" and found["errors"].append(m.text))
+    page.on("pageerror", lambda e: found["errors"].append(f"uncaught: {e}"))
+    try:
+        page.goto(base + path, wait_until="load")
+        found["mathjax_ready"] = page.evaluate(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+            "  ? MathJax.startup.promise.then(() => true) : false")  # fmt: skip
+        found["mathjax_version"] = page.evaluate("() => window.MathJax && MathJax.version")
+        shots = os.environ.get("DERIVE_SCREENSHOTS")
+        name = path.removesuffix(".html").replace("/", "-")
+        details = page.locator("details")
+        found["details"] = []
+        if shots and page.locator("details:not([open])").count():
+            page.screenshot(path=str(Path(shots) / f"{name}-folded.png"), full_page=True)
+        for i in range(details.count()):
+            fold = details.nth(i)
+            before = fold.evaluate("d => d.open")
+            body_hidden = not fold.locator(":scope > :not(summary)").first.is_visible()
+            if not before:
+                fold.locator(":scope > summary").click()
+            found["details"].append({
+                "classes": fold.get_attribute("class") or "",
+                "open_before": before, "body_hidden_before": body_hidden,
+                "open_after": fold.evaluate("d => d.open"),
+                "body_visible_after": fold.locator(":scope > :not(summary)").first.is_visible(),
+                "text": fold.inner_text(),
+            })  # fmt: skip
+        found["math"] = page.evaluate(MATH)
+        found["diagrams"] = page.evaluate(DIAGRAMS)
+        found["images"] = page.evaluate(IMAGES)
+        found["text"] = page.inner_text("body")
+        if shots:
+            page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
+        page.wait_for_timeout(100)  # late console messages and requests
+    finally:
+        context.close()
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_and_renders_completely(browser: Any, server: str, path: str) -> None:
+    found = visit(browser, server, path)
+    problems = []
+    problems += [f"request outside 127.0.0.1 (blocked): {u}" for u in found["external"]]
+    problems += [f"failed request: {f}" for f in found["failed"]]
+    problems += [f"console error: {e}" for e in found["errors"]]
+    math = found["math"]
+    if math["count"] and not (math["mathjax"] and found["mathjax_ready"]):
+        problems.append(f"{math['count']} formulas but MathJax did not start")
+    problems += [f"formula not typeset: {m}" for m in math["untypeset"]]
+    problems += [f"MathJax error: {m}" for m in math["errors"]]
+    problems += [f"typeset formula with no size: {m}" for m in math["empty"]]
+    problems += found["diagrams"]["problems"]
+    problems += [f"image did not load: {src}" for src in found["images"]]
+    for fold in found["details"]:
+        if not fold["open_after"] or not fold["body_visible_after"]:
+            problems.append(f"<details class={fold['classes']!r}> did not open on a click")
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+
+    if path.startswith("exercises/") and path != "exercises/index.html":
+        exercise_id = path.removeprefix("exercises/").removesuffix(".html")
+        assert math["count"] > 0
+        assert found["diagrams"]["count"] >= 1, "an exercise page shows its circuit"
+        assert found["mathjax_version"], "MathJax is the site's own"
+        solutions = [f for f in found["details"] if "derive-solution" in f["classes"]]
+        if exercise_id in COLLAPSED:
+            assert len(solutions) == 1, "a collapsed solution is one <details> element"
+            fold = solutions[0]
+            assert not fold["open_before"] and fold["body_hidden_before"], "folded at first"
+            assert "Backward pass" in fold["text"] and "Gradient" in fold["text"], (
+                "the worked solution is inside the fold")
+            assert "Backward pass" not in found["text"].replace(fold["text"], ""), (
+                "nothing of the solution outside the fold")
+        else:
+            assert solutions == [], "a worked example shows its solution open"
+            assert "Backward pass" in found["text"]
+
+
+def test_every_page_of_the_site_is_visited(site: Path) -> None:
+    built = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    assert built == sorted(PAGES)
