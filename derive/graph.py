@@ -86,6 +86,12 @@ class Graph:
         return node.expr if node.op == "const" else self.symbol(node_id)
 
     @property
+    def declared(self) -> tuple[str, ...]:
+        """Input names as the author declares them: a vector by its name, not by component."""
+        owners = {c: name for name, components in self.vectors for c in components}
+        return tuple(dict.fromkeys(owners.get(i, i) for i in self.inputs))
+
+    @property
     def operations(self) -> tuple[Node, ...]:
         """The nodes that compute something (not inputs, not constants)."""
         return tuple(node for node in self.nodes if node.op not in ("input", "const"))

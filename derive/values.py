@@ -72,7 +72,7 @@ def resolve_point(graph: Graph, at: Mapping[str, object]) -> Point:
     if not isinstance(at, Mapping):
         raise InputError(f"the values must be a mapping of input names, got {type(at).__name__}")
     vectors = dict(graph.vectors)
-    declared = _declared(graph)
+    declared = graph.declared
     for name in at:
         if name not in declared:
             known = ", ".join(declared)
@@ -89,17 +89,6 @@ def resolve_point(graph: Graph, at: Mapping[str, object]) -> Point:
         else:
             point[name] = exact_value(value, f"input {name!r}")
     return point
-
-
-def _declared(graph: Graph) -> list[str]:
-    """Input names as the author declares them: vectors by name, not by component."""
-    vectors = dict(graph.vectors)
-    names: list[str] = []
-    for node_id in graph.inputs:
-        owner = next((v for v, parts in vectors.items() if node_id in parts), node_id)
-        if owner not in names:
-            names.append(owner)
-    return names
 
 
 def _vector(name: str, value: object, components: Sequence[str]) -> Point:

@@ -57,7 +57,7 @@ def program(d: Derivation) -> str:
     graph = d.graph
     names = _python_names(graph)
     printer = _Printer(names)
-    declared = _declared(graph)
+    declared = graph.declared
     forward = [f"def forward({', '.join(names.get(n, n) for n in declared)}):",
                f'    """{graph.function.text}: every node, in order."""']  # fmt: skip
     for vector, components in graph.vectors:
@@ -109,16 +109,6 @@ def program(d: Derivation) -> str:
               'for name, value in gradient.items():',
               f'    print(f"d{graph.output}/d{{name}} =", value)']  # fmt: skip
     return "\n".join(lines) + "\n"
-
-
-def _declared(graph: Graph) -> list[str]:
-    vectors = dict(graph.vectors)
-    names: list[str] = []
-    for node_id in graph.inputs:
-        owner = next((v for v, parts in vectors.items() if node_id in parts), node_id)
-        if owner not in names:
-            names.append(owner)
-    return names
 
 
 def _python_names(graph: Graph) -> dict[str, str]:
