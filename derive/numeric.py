@@ -29,10 +29,13 @@ FD: Any = mpmath.MPContext()
 FD.dps = FD_PRECISION
 
 
-def context_for(values: Iterable[Expr]) -> Any:
+def context_for(values: Iterable[Expr], approx: Iterable[Any] = ()) -> Any:
     """MP, or a context with more digits when a value is so large that PRECISION digits
-    would not hold it exactly (sin(10**50) needs all of 10**50's digits)."""
-    digits = min(max((_digits(v) for v in values), default=0), MAX_EXTRA_DIGITS)
+    would not hold it exactly (sin(10**50) needs all of 10**50's digits). Values whose
+    high-precision form is known are given in `approx` instead, which is cheaper."""
+    known = [int(mpmath.log10(abs(a))) + 1 if abs(a) > 1 else 0 for a in approx]
+    digits = max([*(_digits(v) for v in values if v.is_Rational or not known), *known, 0])
+    digits = min(digits, MAX_EXTRA_DIGITS)
     if digits <= PRECISION // 2:
         return MP
     ctx = mpmath.MPContext()

@@ -26,8 +26,9 @@ Python refuses to print integers of more than 4300 digits)."""
 MAX_MAGNITUDE = 10**8
 """Largest |ln value| the numeric pass accepts: beyond it even arbitrary precision stalls."""
 
-TINY = sympy.Float("1e-30")
-"""Below this, a high-precision value SymPy cannot decide the sign of counts as zero."""
+TINY_EXPONENT = -100
+"""Below 2**TINY_EXPONENT (about 1e-30), a high-precision value whose sign SymPy cannot
+decide counts as zero."""
 
 Mp = Any  # an mpmath number; mpmath ships no type information
 
@@ -53,7 +54,8 @@ class Value(NamedTuple):
 
 def sign(value: Value) -> int:
     """-1, 0 or 1. The precise value decides unless it is tiny; then SymPy's assumptions do."""
-    if abs(value.approx) > TINY:
+    # mpmath's own comparison: comparing with a SymPy Float would build one per call
+    if value.approx and value.approx.context.mag(value.approx) > TINY_EXPONENT:
         return 1 if value.approx > 0 else -1
     if value.exact.is_zero is False:
         return 1 if value.exact.is_positive else -1

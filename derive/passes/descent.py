@@ -128,8 +128,10 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
         updates = tuple(_update(p, fwd.values[p], grads[p], learning_rate, sign)
                         for p in parameters)  # fmt: skip
         point = {**point, **{u.parameter: u.new.exact for u in updates}}
+        known = {i: fwd.values[i].approx for i in graph.inputs}
+        known.update({u.parameter: u.new.approx for u in updates})
         try:
-            after: Forward | None = forward(graph, point)
+            after: Forward | None = forward(graph, point, known)
         except DomainError as exc:
             after, stopped = None, f"after step {number} the point leaves the domain: {exc}"
         records.append(DescentStep(

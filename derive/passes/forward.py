@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sympy
 from sympy import Expr
 
 from derive.errors import DeriveError, DomainError
@@ -40,15 +41,20 @@ class Forward:
         }
 
 
-def forward(graph: Graph, point: Mapping[str, Expr]) -> Forward:
-    """Evaluate every node of `graph` at `point` (exact values of the scalar inputs)."""
-    ctx = context_for([*point.values(), *(n.expr for n in graph.nodes if n.op == "const")])
+def forward(graph: Graph, point: Mapping[str, Expr],
+            approx: Mapping[str, Any] | None = None) -> Forward:
+    """Evaluate every node of `graph` at `point` (exact values of the scalar inputs);
+    `approx` may give the inputs' high-precision values where they are already known."""
+    ctx = context_for([*point.values(), *(n.expr for n in graph.nodes if n.op == "const")],
+                      approx.values() if approx else ())
     values: dict[str, Value] = {}
     kinks: list[str] = []
     for node in graph.nodes:
         if node.op == "input":
             exact = point[node.id]
-            values[node.id] = Value(exact, to_mp(exact, ctx))
+            known = approx.get(node.id) if approx else None
+            values[node.id] = Value(exact, ctx.mpf(known) if known is not None else (
+                to_mp(exact, ctx)))  # fmt: skip
         elif node.op == "const":
             values[node.id] = Value(node.expr, to_mp(node.expr, ctx))
         else:
@@ -72,9 +78,15 @@ def evaluate(node: Node, args: list[Value], ctx: Any = MP) -> Value:
     if too_large(exact):
         raise DomainError(node.id, node.source,
                           f"the exact value has numbers of more than {MAX_EXACT_BITS} bits")
-    if exact.is_extended_real is False or exact.is_finite is False:
-        raise DomainError(node.id, node.source, f"the value {exact} is not a finite real number")
-    return Value.of(exact, op.numeric(ctx, *(a.approx for a in args)))
+    approx = op.numeric(ctx, *(a.approx for a in args))
+    # A safety net behind the domain checks; structural and numeric, because asking SymPy's
+    # assumptions (is_real, is_finite) of every exact value dominates the pass's time.
+    if exact.has(*_NOT_REAL) or not isinstance(approx, ctx.mpf) or not ctx.isfinite(approx):
+        raise DomainError(node.id, node.source, "the value is not a finite real number")
+    return Value.of(exact, approx)
+
+
+_NOT_REAL = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I)
 
 
 def numeric_value(graph: Graph, inputs: Mapping[str, Any], ctx: Any) -> Any:

@@ -20,8 +20,9 @@ def objective_plot(table: Descent, title: str) -> str:
 
     values = [float(table.steps[0].objective.approx)]
     values += [float(s.objective_after.approx) for s in table.steps if s.objective_after is not None]
-    figure = Figure(figsize=(5.2, 2.8), dpi=100, layout="constrained")
-    axes = figure.add_subplot()
+    figure = Figure(figsize=(5.2, 2.8), dpi=100)
+    figure.subplots_adjust(left=0.15, right=0.97, bottom=0.18, top=0.88)  # fixed: a layout
+    axes = figure.add_subplot()  # engine would double the time of every plot
     axes.plot(range(len(values)), values, marker="o", color="#4a6fa5", linewidth=1.6)
     axes.set_xlabel("step")
     axes.set_ylabel(table.objective)
