@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Expr
+from sympy import Expr, preorder_traversal
 from sympy.printing.precedence import PRECEDENCE
 
 SUM, PRODUCT, POWER = PRECEDENCE["Add"], PRECEDENCE["Mul"], PRECEDENCE["Pow"]
@@ -82,9 +82,10 @@ def apply(op: str, printed: list[str], precedences: list[int], latex: bool) -> s
     return (notation.latex if latex else notation.text).format(*wrapped)
 
 
-LONG_EXACT = 60
-"""Exact forms longer than this (in SymPy's characters) are shown as decimals alone."""
+LONG_EXACT = 24
+"""Exact forms with more nodes than this are shown as decimals alone."""
 
 
 def too_long(exact: Expr) -> bool:
-    return len(str(exact)) > LONG_EXACT
+    """Counts nodes and stops early: printing a huge form just to measure it is slow."""
+    return any(count > LONG_EXACT for count, _ in enumerate(preorder_traversal(exact), 1))

@@ -13,6 +13,7 @@ from derive.derivation import Derivation
 from derive.ops import Value
 from derive.passes.descent import Descent
 from derive.render import math
+from derive.render.notation import too_long
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
@@ -159,4 +160,4 @@ def _wrap(text: str) -> str:
 
 
 def _long(expr: Expr) -> bool:
-    return len(str(expr)) > 60
+    return too_long(expr)

@@ -27,7 +27,13 @@ from derive.sphinx.directives import (
     visit_solution_html,
 )
 from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
-from derive.sphinx.pages import check_dot, generate_pages, remove_outputs, rewrite_all
+from derive.sphinx.pages import (
+    check_dot,
+    generate_pages,
+    remove_outputs,
+    rewrite_all,
+    short_sidebar,
+)
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -50,6 +56,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", check_dot)
     app.connect("builder-inited", generate_pages)
     app.connect("env-get-updated", rewrite_all)
+    app.connect("html-page-context", short_sidebar, priority=400)  # before furo's (500)
     app.connect("build-finished", copy_mathjax)
     app.connect("build-finished", remove_outputs)
     app.add_css_file("derive.css")

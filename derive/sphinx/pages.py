@@ -41,6 +41,8 @@ def generate_pages(app: Sphinx) -> None:
         return
     kept: set[str] = set()
     total = len(spec.exercises)
+    app.derive_exercise_count = total  # type: ignore[attr-defined]
+    app.__dict__.pop("derive_sidebar", None)  # titles may have changed since the last build
     for done, exercise in enumerate(spec.exercises, 1):
         key = _key(exercise, config.derive_solutions)
         page = folder / f"{exercise.id}.md"
@@ -180,3 +182,32 @@ def write_if_changed(path: Path, text: str) -> bool:
         out.write(text)
     Path(temporary).replace(path)
     return True
+
+
+SIDEBAR_LIMIT = 30
+"""With more exercises than this, exercise pages show a short sidebar (see below)."""
+
+
+def short_sidebar(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                  doctree: Any) -> None:
+    """html-page-context, before furo's: furo renders the whole navigation tree on every
+    page, which makes a site of N exercise pages cost O(N^2). Past SIDEBAR_LIMIT exercises
+    the exercise pages get the top level only (with "exercises" marked current), computed
+    once: every page in the folder shares it, relative links included."""
+    folder = app.config.derive_folder
+    if (not pagename.startswith(f"{folder}/") or pagename == f"{folder}/index"
+            or getattr(app, "derive_exercise_count", 0) <= SIDEBAR_LIMIT):  # fmt: skip
+        return
+    full = context.get("toctree")
+    if full is None:
+        return
+    cache: dict[tuple[Any, ...], Any] = app.__dict__.setdefault("derive_sidebar", {})
+
+    def toctree(**options: Any) -> Any:
+        options.update(maxdepth=1, collapse=True)
+        key = tuple(sorted(options.items()))
+        if key not in cache:
+            cache[key] = full(**options)
+        return cache[key]
+
+    context["toctree"] = toctree
