@@ -21,8 +21,12 @@ DOCS = ROOT / "docs"
 def sphinx_warnings_tolerated() -> Iterator[None]:
     """pytest turns warnings into errors; myst-parser 5.2 uses an API Sphinx 9 deprecates
     (`MystReferenceResolver.app`). That is myst-parser's business, not derive's: ignore
-    exactly that one while Sphinx runs."""
-    with warnings.catch_warnings():
+    exactly that one while Sphinx runs. And give each build its own docutils registry, as
+    sphinx-build does, so builds in one process do not see each other's nodes (build_site
+    itself does not: see test_site.py)."""
+    from sphinx.util.docutils import docutils_namespace
+
+    with warnings.catch_warnings(), docutils_namespace():
         warnings.filterwarnings("ignore", message=r"'myst_parser\..*' is deprecated")
         yield
 
@@ -49,8 +53,14 @@ def build(exercises: Path, root: Path, solutions: bool = True, docs: Path | None
 
 @pytest.fixture(scope="session")
 def site_builder() -> object:
-    """`build` and `copy_docs`, for tests that build their own sites."""
+    """`build`, for tests that build their own sites."""
     return build
+
+
+@pytest.fixture(scope="session")
+def sphinx_isolation() -> object:
+    """`sphinx_warnings_tolerated`, for tests that run Sphinx themselves."""
+    return sphinx_warnings_tolerated
 
 
 @pytest.fixture(scope="session")

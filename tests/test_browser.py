@@ -18,6 +18,7 @@ import http.server
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,16 +51,16 @@ def unavailable(reason: str) -> None:
                 "browser test")
 
 
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    """The built site over HTTP on 127.0.0.1 (a free port), in a thread."""
+@contextmanager
+def serve(root: Path) -> Iterator[str]:
+    """`root` over HTTP on 127.0.0.1 (a free port), in a thread; yields the base URL."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(Quiet, directory=str(site)))
+                                            functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -68,6 +69,13 @@ def server(site: Path) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    """The built site, served."""
+    with serve(site) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +115,7 @@ MATH = """() => {
   };
 }"""
 
-DIAGRAMS = """async () => {
+DIAGRAMS = """async (wait) => {
   const problems = [];
   const diagrams = [...document.querySelectorAll(
       'div.graphviz object, object.graphviz, div.graphviz img, img.graphviz, div.graphviz > svg')];
@@ -116,7 +124,7 @@ DIAGRAMS = """async () => {
     el.scrollIntoView();
     let svg = null;
     if (el.tagName === 'OBJECT') {
-      const deadline = Date.now() + 10000;   // the SVG document loads after the page
+      const deadline = Date.now() + wait;   // the SVG document loads after the page
       while (!(el.contentDocument && el.contentDocument.querySelector('svg')) && Date.now() < deadline)
         await new Promise(r => setTimeout(r, 50));
       svg = el.contentDocument && el.contentDocument.querySelector('svg');
@@ -138,6 +146,48 @@ DIAGRAMS = """async () => {
   return {count: unique.length, problems};
 }"""
 
+LAYOUT = """() => {
+  const sizeOf = text => {
+    const el = [...document.querySelectorAll('h2, h3, h4, .rubric')]
+      .find(e => e.firstChild && e.firstChild.textContent.trim() === text);
+    return el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  };
+  return {
+    circuits: [...document.querySelectorAll('div.graphviz')].map(d => {
+      const o = d.querySelector('object, img, svg');
+      const svg = o && o.tagName === 'OBJECT' && o.contentDocument && o.contentDocument.querySelector('svg');
+      return {column: d.clientWidth, needed: d.scrollWidth,
+              shown: o ? o.getBoundingClientRect().width : 0,
+              natural: svg ? svg.width.baseVal.value : null,
+              name: o ? (o.getAttribute('data') || o.getAttribute('src')) : ''};
+    }),
+    section: sizeOf('Analysis'),
+    subsection: sizeOf('Where it is defined'),
+  };
+}"""
+
+TEX = r"""() => {
+  const out = {leaks: [], operators: [], raw: []};
+  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
+    for (const item of MathJax.startup.document.math) {
+      const mml = MathJax.startup.toMML(item.root);
+      const tokens = [...mml.matchAll(/<(mtext|mi|mo|mn)\b[^>]*>([^<]*)<\/\1>/g)].map(m => m[2]);
+      if (tokens.some(t => t.includes('\\'))) out.leaks.push(item.math);
+      for (const [, name] of item.math.matchAll(/\\operatorname\{([^}]*)\}/g))
+        if (!tokens.includes(name)) out.operators.push(item.math);
+    }
+  }
+  // text outside formulas and code: no $ delimiters or TeX commands left unrendered
+  const walker = document.createTreeWalker(document.querySelector('article') || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('.math, mjx-container, pre, code, script, style')) continue;
+    const t = n.textContent;
+    if (/\$|\\[A-Za-z]+|\\[\^{}]/.test(t)) out.raw.push(t.trim().slice(0, 120));
+  }
+  return out;
+}"""
+
 IMAGES = """async () => {
   const images = [...document.images];
   for (const img of images) {
@@ -151,7 +201,7 @@ IMAGES = """async () => {
 }"""
 
 
-def visit(browser: Any, base: str, path: str) -> dict[str, Any]:
+def visit(browser: Any, base: str, path: str, wait_ms: int = 10_000) -> dict[str, Any]:
     """Open one page; return what was requested, what failed and what the page holds."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
@@ -204,10 +254,13 @@ def visit(browser: Any, base: str, path: str) -> dict[str, Any]:
                 "text": fold.inner_text(),
             })  # fmt: skip
         found["math"] = page.evaluate(MATH)
-        found["diagrams"] = page.evaluate(DIAGRAMS)
+        found["diagrams"] = page.evaluate(DIAGRAMS, wait_ms)
         found["images"] = page.evaluate(IMAGES)
+        found["layout"] = page.evaluate(LAYOUT)
+        found["tex"] = page.evaluate(TEX)
         found["text"] = page.inner_text("body")
         if shots:
+            page.evaluate("() => window.scrollTo(0, 0)")  # fixed elements drawn where they belong
             page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
         page.wait_for_timeout(100)  # late console messages and requests
     finally:
@@ -215,10 +268,9 @@ def visit(browser: Any, base: str, path: str) -> dict[str, Any]:
     return found
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_loads_offline_and_renders_completely(browser: Any, server: str, path: str) -> None:
-    found = visit(browser, server, path)
-    problems = []
+def problems_on(found: dict[str, Any]) -> list[str]:
+    """Everything wrong with a visited page, one line each."""
+    problems: list[str] = []
     problems += [f"request outside 127.0.0.1 (blocked): {u}" for u in found["external"]]
     problems += [f"failed request: {f}" for f in found["failed"]]
     problems += [f"console error: {e}" for e in found["errors"]]
@@ -228,16 +280,37 @@ def test_page_loads_offline_and_renders_completely(browser: Any, server: str, pa
     problems += [f"formula not typeset: {m}" for m in math["untypeset"]]
     problems += [f"MathJax error: {m}" for m in math["errors"]]
     problems += [f"typeset formula with no size: {m}" for m in math["empty"]]
+    problems += [f"TeX left unrendered in the text: {t!r}" for t in found["tex"]["raw"]]
     problems += found["diagrams"]["problems"]
     problems += [f"image did not load: {src}" for src in found["images"]]
     for fold in found["details"]:
         if not fold["open_after"] or not fold["body_visible_after"]:
             problems.append(f"<details class={fold['classes']!r}> did not open on a click")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def visited(browser: Any, server: str) -> Any:
+    """visited(path): what `visit` found on that page, each page opened once."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def get(path: str) -> dict[str, Any]:
+        if path not in cache:
+            cache[path] = visit(browser, server, path)
+        return cache[path]
+
+    return get
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_and_renders_completely(visited: Any, path: str) -> None:
+    found = visited(path)
+    problems = problems_on(found)
     assert not problems, f"{path}:\n  " + "\n  ".join(problems)
 
     if path.startswith("exercises/") and path != "exercises/index.html":
         exercise_id = path.removeprefix("exercises/").removesuffix(".html")
-        assert math["count"] > 0
+        assert found["math"]["count"] > 0
         assert found["diagrams"]["count"] >= 1, "an exercise page shows its circuit"
         assert found["mathjax_version"], "MathJax is the site's own"
         solutions = [f for f in found["details"] if "derive-solution" in f["classes"]]
@@ -254,6 +327,87 @@ def test_page_loads_offline_and_renders_completely(browser: Any, server: str, pa
             assert "Backward pass" in found["text"]
 
 
+BROKEN = """<!doctype html><html><head><meta charset="utf-8">
+<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>
+<link rel="stylesheet" href="missing.css">
+</head><body><article>
+<p>Raw $x^2$ and \\frac{1}{2} left in the text.</p>
+<span class="math">\\(x\\)</span>
+<div class="graphviz"><object data="notsvg.html" type="image/svg+xml"></object></div>
+<img src="missing.png" alt="">
+<details><summary>Show</summary><div>inside</div></details>
+<script>console.error("boom"); undefined_function();</script>
+</article></body></html>
+"""
+
+
+def test_the_checks_catch_a_broken_page(browser: Any, tmp_path: Path) -> None:
+    """The page checks can fail: a page with a CDN script, a missing stylesheet and image,
+    an untypeset formula, raw TeX, an empty diagram and console errors is caught."""
+    (tmp_path / "broken.html").write_text(BROKEN, encoding="utf-8")
+    (tmp_path / "notsvg.html").write_text("<p>not a diagram</p>", encoding="utf-8")
+    with serve(tmp_path) as base:
+        problems = "\n".join(problems_on(visit(browser, base, "broken.html", wait_ms=300)))
+    for expected in ("request outside 127.0.0.1 (blocked): https://cdn.jsdelivr.net",
+                     "missing.css: HTTP 404", "missing.png: HTTP 404", "console error: boom",
+                     "undefined_function", "formula not typeset", "TeX left unrendered",
+                     "notsvg.html: no SVG document", "image did not load"):  # fmt: skip
+        assert expected in problems
+
+
 def test_every_page_of_the_site_is_visited(site: Path) -> None:
     built = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
     assert built == sorted(PAGES)
+
+
+EXERCISE_PAGES = [p for p in PAGES if p.startswith("exercises/") and p != "exercises/index.html"]
+
+
+@pytest.mark.xfail(reason="BUG (visual): at a 1280x900 desktop window several circuits are "
+                   "wider than furo's content column and are cut off behind a horizontal "
+                   "scrollbar: cs231n-staged (1396 px in an 830 px column) hides its last gate, "
+                   "the output and the legend; logarithm, exponential-and-sine, sigmoid-neuron "
+                   "and activation-functions clip the legend", strict=True)  # fmt: skip
+def test_every_circuit_fits_the_column_on_a_desktop_screen(visited: Any) -> None:
+    """A reader sees the whole circuit (inputs, output and legend) without scrolling
+    sideways, at no less than half its natural size (labels stay readable)."""
+    problems = []
+    for path in EXERCISE_PAGES:
+        for c in visited(path)["layout"]["circuits"]:
+            if c["needed"] > c["column"] + 1:
+                problems.append(f"{path}: circuit needs {c['needed']} px, column {c['column']} px")
+            elif c["natural"] and c["shown"] < c["natural"] / 2:
+                problems.append(f"{path}: circuit shrunk to {c['shown']:.0f} of {c['natural']:.0f} px")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(reason="BUG (visual): inside a collapsed solution every heading is a "
+                   "rubric of one size (myst.rubric ignores the level), so 'Analysis' and its "
+                   "subsection 'Where it is defined' look the same; on open pages they are "
+                   "h2 and h3", strict=True)  # fmt: skip
+def test_collapsed_solutions_keep_the_heading_hierarchy(visited: Any) -> None:
+    problems = []
+    for path in EXERCISE_PAGES:
+        layout = visited(path)["layout"]
+        section, subsection = layout["section"], layout["subsection"]
+        assert section and subsection, f"{path}: no 'Analysis' / 'Where it is defined' heading"
+        if not section > subsection:
+            problems.append(f"{path}: section {section}px, subsection {subsection}px")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(reason="BUG (visual): sentences._source_tex escapes ^ as \\^{} inside "
+                   "\\texttt, which MathJax prints literally: the logarithm page reads "
+                   "'(node f, log(x\\^{}2 + y\\^{}2 + 1))'", strict=True)  # fmt: skip
+def test_no_tex_source_shows_inside_formulas(visited: Any) -> None:
+    leaks = {path: visited(path)["tex"]["leaks"] for path in PAGES}
+    assert not {path: found for path, found in leaks.items() if found}
+
+
+@pytest.mark.xfail(reason="BUG (visual): MathJax 3 splits \\operatorname{log1p} into 'log', "
+                   "'1', 'p' and shows 'log 1p(u)' with a gap (logarithm page, numerical "
+                   "stability); \\mathrm{log1p} or \\texttt{log1p} would stay one word",
+                   strict=True)  # fmt: skip
+def test_operator_names_are_typeset_as_one_word(visited: Any) -> None:
+    split = {path: visited(path)["tex"]["operators"] for path in PAGES}
+    assert not {path: found for path, found in split.items() if found}

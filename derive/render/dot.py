@@ -14,6 +14,8 @@ from derive.derivation import Derivation
 from derive.render.notation import NOTATION
 from derive.render.text import decimal
 
+LARGE = 80
+"""Graphs with more nodes than this are laid out with bounded effort."""
 VALUE = "#1b7a3a"
 GRADIENT = "#b3261e"
 GATE_FILL = "#eef3fb"
@@ -25,10 +27,13 @@ MUTED = "#666666"
 def circuit(d: Derivation, digits: int = 4, name: str = "circuit") -> str:
     """The DOT text of the circuit diagram of `d`."""
     graph, values = d.graph, d.forward.values
+    # On big graphs (a 400-parameter network) dot's crossing minimisation takes a minute;
+    # bounding its iterations brings that to seconds, and small circuits keep the best layout.
+    bounded = {"mclimit": "0.2", "nslimit": "2"} if len(graph.nodes) > LARGE else {}
     lines = [
         f"digraph {_quote(name)} {{",
         _statement("graph", bgcolor="transparent", fontname="Helvetica", nodesep="0.35",
-                   rankdir="LR", ranksep="0.55", pad="0.15"),
+                   rankdir="LR", ranksep="0.55", pad="0.15", **bounded),
         _statement("node", color=GATE_LINE, fillcolor=GATE_FILL, fontcolor=INK,
                    fontname="Helvetica", fontsize="12", penwidth="1.2"),
         _statement("edge", arrowsize="0.6", color=MUTED, fontname="Helvetica", fontsize="10"),
