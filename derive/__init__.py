@@ -4,6 +4,7 @@
     >>> d = backprop("(x + y) * z", at={"x": -2, "y": 5, "z": -4})
     >>> d.value, d.gradient
     (-12, {'x': -4, 'y': -4, 'z': 3})
+    >>> workbook = load("exercises.yaml")   # every exercise of a file, derived, in order
 
 The public API is re-exported here and imported lazily, so `derive --help` does not pay
 for importing SymPy.
@@ -18,12 +19,15 @@ from derive.errors import DeriveError
 
 if TYPE_CHECKING:
     from derive.derivation import Derivation
-    from derive.pipeline import backprop
+    from derive.pipeline import backprop, load
+    from derive.solution import Solution, Workbook
 
-__all__ = ["Derivation", "DeriveError", "backprop"]
+__all__ = ["Derivation", "DeriveError", "Solution", "Workbook", "backprop", "load"]
 __version__ = "0.1.0"
 
-_LAZY = {"Derivation": "derive.derivation", "backprop": "derive.pipeline"}
+_LAZY = {"Derivation": "derive.derivation", "Solution": "derive.solution",
+         "Workbook": "derive.solution", "backprop": "derive.pipeline",
+         "load": "derive.pipeline"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
