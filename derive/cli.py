@@ -137,14 +137,15 @@ def _check(args: argparse.Namespace) -> int:
     from derive.errors import SpecError
     from derive.pipeline import solve
     from derive.render.progress import Steps
-    from derive.spec import read_spec
+    from derive.spec import read_valid_part
 
     started = time.perf_counter()
-    spec = read_spec(args.file)
+    spec, problems = read_valid_part(args.file)  # valid exercises are checked all the same
+    if spec is None:
+        raise SpecErrors(problems)
     out = Console(highlight=False, soft_wrap=True)
-    width = max(len(e.id) for e in spec.exercises)
+    width = max((len(e.id) for e in spec.exercises), default=0)
     counts = {"agree": 0, "DISAGREE": 0, "invalid": 0}
-    problems: list[SpecError] = []
     with Steps(out, len(spec.exercises), "deriving") as steps:
         for exercise in spec.exercises:
             begun = time.perf_counter()
@@ -158,13 +159,14 @@ def _check(args: argparse.Namespace) -> int:
             steps.print(f"{mark} {exercise.id:<{width}}  {verdict:<8} "
                         f"{time.perf_counter() - begun:6.2f} s  {exercise.function}")
             steps.advance()
-    for problem in problems:
-        print(f"derive: {problem}", file=sys.stderr)
+    for problem in sorted(problems, key=lambda e: (e.line, e.column)):
+        print(problem, file=sys.stderr)
     total = len(spec.exercises)
-    out.print(f"{total} exercise{'s' * (total != 1)} in {args.file}: {counts['agree']} agree, "
-              f"{counts['DISAGREE']} disagree, {counts['invalid']} invalid "
+    out.print(f"{total} exercise{'s' * (total != 1)} checked in {args.file}: {counts['agree']} "
+              f"agree, {counts['DISAGREE']} disagree, {counts['invalid']} failed to derive; "
+              f"{len(problems)} problem{'s' * (len(problems) != 1)} in the file "
               f"({time.perf_counter() - started:.1f} s)")
-    if counts["invalid"]:
+    if counts["invalid"] or problems:
         return EXIT_USAGE
     return EXIT_FAILED if counts["DISAGREE"] else EXIT_OK
 

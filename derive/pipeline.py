@@ -16,7 +16,7 @@ from derive.passes.descent import Descent, descend, parameter_ids
 from derive.passes.forward import forward
 from derive.passes.gradients import gradients
 from derive.solution import Solution, Workbook
-from derive.spec import DescentSpec, Exercise, read_spec
+from derive.spec import DescentSpec, Exercise, read_valid_part
 from derive.values import Point, resolve_point, vector_lengths
 
 
@@ -89,14 +89,14 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
 def load(path: str | Path) -> Workbook:
     """Read, validate and solve every exercise of a file, in file order. Raises SpecErrors
     listing every problem found (each FILE:LINE:COLUMN: message)."""
-    spec = read_spec(path)
-    solutions: list[Solution] = []
-    errors: list[SpecError] = []
-    for exercise in spec.exercises:
+    spec, errors = read_valid_part(path)  # the valid exercises are derived all the same,
+    solutions: list[Solution] = []  # so that one report lists every problem of the file
+    for exercise in spec.exercises if spec else ():
         try:
             solutions.append(solve(exercise))
         except SpecError as exc:
             errors.extend(getattr(exc, "errors", (exc,)))
     if errors:
-        raise SpecErrors(errors)
+        raise SpecErrors(sorted(errors, key=lambda e: (e.line, e.column)))
+    assert spec is not None
     return Workbook(spec, tuple(solutions))

@@ -38,8 +38,9 @@ def copy_docs(target: Path) -> Path:
     return target
 
 
-def build(exercises: Path, root: Path, solutions: bool = True, docs: Path | None = None,
-          **kwargs: object) -> Path:
+def build(
+    exercises: Path, root: Path, solutions: bool = True, docs: Path | None = None, **kwargs: object
+) -> Path:
     """Build the site of `exercises` under `root` (sources in root/src unless `docs` is
     given, output in root/out/html, doctrees in root/out/.doctrees); returns the output."""
     from derive.sphinx.build import build_site

@@ -47,8 +47,9 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI is set, so the browser test must run (.ci/run installs "
                     "chromium with apt-get)", pytrace=False)  # fmt: skip
-    pytest.skip(f"{reason}: install Debian's chromium (apt-get install chromium) to run the "
-                "browser test")
+    pytest.skip(
+        f"{reason}: install Debian's chromium (apt-get install chromium) to run the browser test"
+    )
 
 
 @contextmanager
@@ -56,11 +57,12 @@ def serve(root: Path) -> Iterator[str]:
     """`root` over HTTP on 127.0.0.1 (a free port), in a thread; yields the base URL."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(Quiet, directory=str(root)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -78,7 +80,7 @@ def server(site: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # set up before the site is built: no build without a browser
 def browser() -> Iterator[Any]:
     """One Chromium for every page."""
     try:
@@ -319,9 +321,11 @@ def test_page_loads_offline_and_renders_completely(visited: Any, path: str) -> N
             fold = solutions[0]
             assert not fold["open_before"] and fold["body_hidden_before"], "folded at first"
             assert "Backward pass" in fold["text"] and "Gradient" in fold["text"], (
-                "the worked solution is inside the fold")
+                "the worked solution is inside the fold"
+            )
             assert "Backward pass" not in found["text"].replace(fold["text"], ""), (
-                "nothing of the solution outside the fold")
+                "nothing of the solution outside the fold"
+            )
         else:
             assert solutions == [], "a worked example shows its solution open"
             assert "Backward pass" in found["text"]
@@ -363,11 +367,6 @@ def test_every_page_of_the_site_is_visited(site: Path) -> None:
 EXERCISE_PAGES = [p for p in PAGES if p.startswith("exercises/") and p != "exercises/index.html"]
 
 
-@pytest.mark.xfail(reason="BUG (visual): at a 1280x900 desktop window several circuits are "
-                   "wider than furo's content column and are cut off behind a horizontal "
-                   "scrollbar: cs231n-staged (1396 px in an 830 px column) hides its last gate, "
-                   "the output and the legend; logarithm, exponential-and-sine, sigmoid-neuron "
-                   "and activation-functions clip the legend", strict=True)  # fmt: skip
 def test_every_circuit_fits_the_column_on_a_desktop_screen(visited: Any) -> None:
     """A reader sees the whole circuit (inputs, output and legend) without scrolling
     sideways, at no less than half its natural size (labels stay readable)."""
@@ -377,14 +376,12 @@ def test_every_circuit_fits_the_column_on_a_desktop_screen(visited: Any) -> None
             if c["needed"] > c["column"] + 1:
                 problems.append(f"{path}: circuit needs {c['needed']} px, column {c['column']} px")
             elif c["natural"] and c["shown"] < c["natural"] / 2:
-                problems.append(f"{path}: circuit shrunk to {c['shown']:.0f} of {c['natural']:.0f} px")
+                problems.append(
+                    f"{path}: circuit shrunk to {c['shown']:.0f} of {c['natural']:.0f} px"
+                )
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(reason="BUG (visual): inside a collapsed solution every heading is a "
-                   "rubric of one size (myst.rubric ignores the level), so 'Analysis' and its "
-                   "subsection 'Where it is defined' look the same; on open pages they are "
-                   "h2 and h3", strict=True)  # fmt: skip
 def test_collapsed_solutions_keep_the_heading_hierarchy(visited: Any) -> None:
     problems = []
     for path in EXERCISE_PAGES:
@@ -396,18 +393,11 @@ def test_collapsed_solutions_keep_the_heading_hierarchy(visited: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(reason="BUG (visual): sentences._source_tex escapes ^ as \\^{} inside "
-                   "\\texttt, which MathJax prints literally: the logarithm page reads "
-                   "'(node f, log(x\\^{}2 + y\\^{}2 + 1))'", strict=True)  # fmt: skip
 def test_no_tex_source_shows_inside_formulas(visited: Any) -> None:
     leaks = {path: visited(path)["tex"]["leaks"] for path in PAGES}
     assert not {path: found for path, found in leaks.items() if found}
 
 
-@pytest.mark.xfail(reason="BUG (visual): MathJax 3 splits \\operatorname{log1p} into 'log', "
-                   "'1', 'p' and shows 'log 1p(u)' with a gap (logarithm page, numerical "
-                   "stability); \\mathrm{log1p} or \\texttt{log1p} would stay one word",
-                   strict=True)  # fmt: skip
 def test_operator_names_are_typeset_as_one_word(visited: Any) -> None:
     split = {path: visited(path)["tex"]["operators"] for path in PAGES}
     assert not {path: found for path, found in split.items() if found}

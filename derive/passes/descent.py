@@ -19,6 +19,7 @@ from sympy import Expr
 
 from derive.errors import DomainError
 from derive.graph import Graph
+from derive.numeric import to_mp
 from derive.ops import Value
 from derive.passes.backward import backward
 from derive.passes.forward import Forward, forward
@@ -83,6 +84,8 @@ class Descent:
     """The objective as an expression of the function's output and inputs, such as
     (f - 1)^2/2; None when the objective is the function itself."""
     final_gradient: Mapping[str, Value] | None = None
+    rate: Value | None = None
+    """The learning rate with its decimal, for printing."""
     """The gradient at the last updated point (None when it left the domain): it differs
     from the last step's gradient, which is why every step recomputes it."""
 
@@ -141,9 +144,11 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
             break
         fwd = after
     final = None if stopped or fwd is None else backward(graph, fwd).gradients
+    start_context = records[0].objective.approx.context
     return Descent(objective or graph.output, graph.output, tuple(parameters), learning_rate,
                    ascent, tuple(records), stopped, form,
-                   None if final is None else {p: final[p] for p in parameters})
+                   None if final is None else {p: final[p] for p in parameters},
+                   Value.of(learning_rate, to_mp(learning_rate, start_context)))
 
 
 def _update(parameter: str, current: Value, gradient: Value, rate: Expr, sign: int) -> Update:

@@ -62,16 +62,19 @@ def program(d: Derivation) -> str:
                f'    """{graph.function.text}: every node, in order."""']  # fmt: skip
     for vector, components in graph.vectors:
         forward.append(f"    {', '.join(names[c] for c in components)} = {names.get(vector, vector)}")
+    definitions = {node.id: printer.doprint(OPS[node.op].build(*(graph.argument(i)
+                                                              for i in node.inputs)))
+                   for node in graph.operations}  # fmt: skip
     for node in graph.operations:
-        arguments = [graph.argument(i) for i in node.inputs]
-        forward.append(f"    {names[node.id]} = {printer.doprint(OPS[node.op].build(*arguments))}")
+        forward.append(f"    {names[node.id]} = {definitions[node.id]}")
     kept = [n.id for n in graph.nodes if n.op != "const"]
     forward.append("    return {" + ", ".join(f'"{i}": {names[i]}' for i in kept) + "}")
 
     backward = ["def backward(v):",
                 '    """The chain rule in reverse order; v holds the forward values."""']
-    gradient = {i: f"d_{names[i]}" for i in kept}
-    unpack = [n for n in kept if any(n in graph.node(s.node).inputs for s in d.backward.steps)]
+    gradient = _gradient_names(kept, names)
+    used = {symbol.name for step in d.backward.steps for symbol in step.local.free_symbols}
+    unpack = [n for n in kept if n in used]  # only the values a local derivative reads
     if unpack:
         backward.append(f"    {', '.join(names[i] for i in unpack)} = "
                         + ", ".join(f'v["{i}"]' for i in unpack))  # fmt: skip
@@ -83,8 +86,7 @@ def program(d: Derivation) -> str:
     for step in d.backward.steps:
         if step.node != current:
             current = step.node
-            node = graph.node(current)
-            backward.append(f"    # {node.id} = {node.source}")
+            backward.append(f"    # {names[current]} = {definitions[current]}")
         local = printer.parenthesize(step.local, PRECEDENCE["Mul"])  # d * (1 + tan(a)**2)
         backward.append(f"    {gradient[step.input]} += {gradient[step.node]} * {local}"
                         f"  # {step.rule}")  # fmt: skip
@@ -100,7 +102,7 @@ def program(d: Derivation) -> str:
             call.append(f"{names.get(name, name)}=[{items}]")
         else:
             call.append(f"{names.get(name, name)}={printer.doprint(d.point[name])}")
-    lines = ["import math", ""]
+    lines = []
     for helper in sorted(printer.helpers):
         lines += [*_HELPERS[helper], "", ""]
     lines += [*forward, "", "", *backward, "", "", f"values = forward({', '.join(call)})",
@@ -108,7 +110,8 @@ def program(d: Derivation) -> str:
               f'print("{graph.output} =", values["{graph.output}"])',
               'for name, value in gradient.items():',
               f'    print(f"d{graph.output}/d{{name}} =", value)']  # fmt: skip
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return f"import math\n\n\n{text}" if "math." in text else text
 
 
 def _python_names(graph: Graph) -> dict[str, str]:
@@ -121,3 +124,17 @@ def _python_names(graph: Graph) -> dict[str, str]:
             name += "_"
         names[identifier] = name
     return names
+
+
+def _gradient_names(kept: list[str], names: dict[str, str]) -> dict[str, str]:
+    """d_x for the gradient of x, lengthened where it would collide with any other name
+    (an input may itself be called d_x)."""
+    taken = set(names.values()) | _RESERVED
+    gradient = {}
+    for node_id in kept:
+        candidate = f"d_{names[node_id]}"
+        while candidate in taken:
+            candidate = f"d{candidate}"
+        taken.add(candidate)
+        gradient[node_id] = candidate
+    return gradient

@@ -4,6 +4,7 @@ Inputs sit on the left; each operation is a gate showing its symbol and its name
 wire carries the forward value of its source (green, above) and the gradient flowing back
 along it (red, below). The text is written in a fixed order with sorted attributes, so
 the same derivation always gives the same bytes and tests compare it without `dot`.
+The terminal and legend nodes have ids starting with #, which no node name can.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ def circuit(d: Derivation, digits: int = 4, name: str = "circuit") -> str:
     graph, values = d.graph, d.forward.values
     # On big graphs (a 400-parameter network) dot's crossing minimisation takes a minute;
     # bounding its iterations brings that to seconds, and small circuits keep the best layout.
-    bounded = {"mclimit": "0.2", "nslimit": "2"} if len(graph.nodes) > LARGE else {}
+    # Small circuits are scaled down, if need be, to the width of the page's text column
+    # (8.6 in is 830 CSS pixels); big ones keep their size and scroll.
+    bounded = ({"mclimit": "0.2", "nslimit": "2"} if len(graph.nodes) > LARGE else
+               {"size": "8.6,30"})  # fmt: skip
     lines = [
         f"digraph {_quote(name)} {{",
-        _statement("graph", bgcolor="transparent", fontname="Helvetica", nodesep="0.35",
-                   rankdir="LR", ranksep="0.55", pad="0.15", **bounded),
+        _statement("graph", bgcolor="transparent", fontname="Helvetica", nodesep="0.3",
+                   rankdir="LR", ranksep="0.35", pad="0.15", **bounded),
         _statement("node", color=GATE_LINE, fillcolor=GATE_FILL, fontcolor=INK,
                    fontname="Helvetica", fontsize="12", penwidth="1.2"),
         _statement("edge", arrowsize="0.6", color=MUTED, fontname="Helvetica", fontsize="10"),
@@ -60,8 +64,8 @@ def circuit(d: Derivation, digits: int = 4, name: str = "circuit") -> str:
             gradient = flows.get((source, node.id))
             lines.append(_edge(source, node.id, _wire(value, gradient, digits)))
     output = graph.output
-    lines.append(_node("output", shape="plaintext", label=f"<<B>{escape(output)}</B>>"))
-    lines.append(_edge(output, "output", _wire(decimal(values[output].approx, digits),
+    lines.append(_node("#output", shape="plaintext", label=f"<<B>{escape(output)}</B>>"))
+    lines.append(_edge(output, "#output", _wire(decimal(values[output].approx, digits),
                                               d.backward.gradients[output].approx, digits)))
     lines.append(_legend())
     lines.append("}")
@@ -88,13 +92,13 @@ def _wire(value: str, gradient: object, digits: int) -> str:
 
 
 def _legend() -> str:
-    """A small key, placed after the output on the right."""
+    """A small key, in the inputs' column on the left."""
     rows = (f'<TABLE BORDER="1" COLOR="{MUTED}" CELLBORDER="0" CELLSPACING="1" STYLE="ROUNDED">'
             f'<TR><TD ALIGN="LEFT"><FONT COLOR="{VALUE}">value (forward)</FONT></TD></TR>'
             f'<TR><TD ALIGN="LEFT"><FONT COLOR="{GRADIENT}">gradient (backward)</FONT></TD></TR>'
             f"</TABLE>")  # fmt: skip
-    key = _node("legend", fontsize="9", label=f"<{rows}>", shape="plaintext").strip()
-    return f"  {{ rank=sink; {key} }}"
+    key = _node("#legend", fontsize="9", label=f"<{rows}>", shape="plaintext").strip()
+    return f"  {{ rank=source; {key} }}"  # in the inputs' column, which is narrow
 
 
 def _statement(kind: str, **attributes: str) -> str:

@@ -24,7 +24,9 @@ def document(s: Solution, solutions: bool = True) -> str:
     ex, d = s.exercise, s.derivation
     digits = ex.digits
     out = [r"\documentclass[11pt]{article}", r"\usepackage[utf8]{inputenc}",
-           r"\usepackage{amsmath,amssymb,booktabs,longtable}", r"\usepackage[margin=2.2cm]{geometry}",
+           r"\usepackage{amsmath,amssymb,booktabs,longtable,listings}",
+           r"\usepackage[margin=2.2cm]{geometry}",
+           r"\lstset{basicstyle=\ttfamily\small, breaklines=true, columns=fullflexible}",
            r"\providecommand{\operatorname}[1]{\mathrm{#1}}",
            rf"\title{{{escape(ex.title)}}}", r"\date{}", r"\begin{document}", r"\maketitle",
            rf"\[ {math.written(d.graph.function)} \]",
@@ -73,7 +75,8 @@ def _solution(s: Solution, digits: int) -> list[str]:
         for q in s.exercise.questions:
             out += [rf"\paragraph{{{escape(q.text)}}}",
                     _items(_sentence(x, digits) for x in sentences.answer(s, q))]  # fmt: skip
-    out += [r"\section*{Code}", "\\begin{verbatim}\n" + program(d) + "\\end{verbatim}"]
+    out += [r"\section*{Code}", "\\begin{lstlisting}[language=Python]\n" + program(d)
+            + "\\end{lstlisting}"]
     return out
 
 
@@ -117,10 +120,10 @@ def _items(items: object) -> str:
 
 
 def _table(spec: str, header: list[str], rows: list[list[str]]) -> str:
-    lines = [rf"\begin{{longtable}}{{{spec}}}", r"\toprule", " & ".join(header) + r" \\",
-             r"\midrule"]  # fmt: skip
+    lines = [r"{\small\setlength{\tabcolsep}{4pt}", rf"\begin{{longtable}}{{{spec}}}",
+             r"\toprule", " & ".join(header) + r" \\", r"\midrule"]  # fmt: skip
     lines += [" & ".join(row) + r" \\" for row in rows]
-    lines += [r"\bottomrule", r"\end{longtable}"]
+    lines += [r"\bottomrule", r"\end{longtable}}"]
     return "\n".join(lines)
 
 

@@ -173,3 +173,10 @@ def equals(v: Value, digits: int) -> str:
     shown = short(v, digits)
     exact = v.exact.is_Rational and len(str(v.exact)) <= 12
     return f"= {shown}" if exact else f"\\approx {shown}"
+
+
+def source(text: str) -> str:
+    """A node's written source (a sub-expression of the function) in LaTeX."""
+    from derive.language import parse_expression
+
+    return expression(text, parse_expression(text))

@@ -19,6 +19,8 @@ from derive.render.dot import circuit
 from derive.solution import Solution
 
 Heading = Callable[[int, str], str]
+CIRCUIT_DIGITS = 4
+"""Digits on a circuit's wires: the tables carry the rest; long labels widen the drawing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,7 @@ def section(level: int, title: str) -> str:
 def rubric(level: int, title: str) -> str:
     """A heading inside a directive (collapsed solutions, embedded derivations), where
     document sections are not allowed."""
-    return f"```{{rubric}} {title}\n```\n"
+    return f"```{{rubric}} {title}\n:class: derive-level-{level}\n```\n"
 
 
 def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
@@ -138,7 +140,8 @@ def derivation_body(d: Derivation, digits: int, heading: Heading, name: str = "c
         heading(2, "The computational graph"),
         "Each wire carries the value flowing forward (green) and, below it, the gradient of "
         f"${math.name(out)}$ flowing back (red); under each input, its total gradient.", "",
-        f"```{{graphviz}}\n:align: center\n\n{circuit(d, digits, name)}```", "",
+        f"```{{graphviz}}\n:align: center\n\n{circuit(d, min(digits, CIRCUIT_DIGITS), name)}```",
+        "",
         heading(2, "Forward pass"), tables.forward_table(d, digits),
         heading(2, "Backward pass"),
         "In reverse order, each node passes back its upstream gradient (the gradient of "

@@ -87,5 +87,10 @@ LONG_EXACT = 24
 
 
 def too_long(exact: Expr) -> bool:
-    """Counts nodes and stops early: printing a huge form just to measure it is slow."""
-    return any(count > LONG_EXACT for count, _ in enumerate(preorder_traversal(exact), 1))
+    """Whether an exact form is too long to read: more than LONG_EXACT nodes (counted with
+    an early stop: printing a huge form just to measure it is slow), or a fraction with
+    long digits (the 30-digit rationals of long descents)."""
+    for count, node in enumerate(preorder_traversal(exact), 1):
+        if count > LONG_EXACT or (node.is_Rational and len(str(node.p)) + len(str(node.q)) > 16):
+            return True
+    return False

@@ -25,7 +25,7 @@ def objective_plot(table: Descent, title: str) -> str:
     axes = figure.add_subplot()  # engine would double the time of every plot
     axes.plot(range(len(values)), values, marker="o", color="#4a6fa5", linewidth=1.6)
     axes.set_xlabel("step")
-    axes.set_ylabel(table.objective)
+    axes.set_ylabel(f"${table.output}$" if table.output.isidentifier() else table.output)
     axes.set_title(title, fontsize=10)
     axes.set_xticks(range(len(values)))
     axes.grid(True, color="#dddddd", linewidth=0.6)

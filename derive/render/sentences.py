@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sympy
 from sympy import Expr
 
 from derive.ops import Value
@@ -23,21 +22,21 @@ from derive.spec import Question
 
 
 @dataclass(frozen=True, slots=True)
-class M:
+class Math:
     """A SymPy expression."""
 
     expr: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class N:
+class Name:
     """A node or input name."""
 
     id: str
 
 
 @dataclass(frozen=True, slots=True)
-class D:
+class Partial:
     """The partial derivative d output / d input."""
 
     output: str
@@ -45,7 +44,7 @@ class D:
 
 
 @dataclass(frozen=True, slots=True)
-class V:
+class Number:
     """A value: exact, with its decimal; `decimal_only` prints the decimal alone."""
 
     value: Value
@@ -53,14 +52,14 @@ class V:
 
 
 @dataclass(frozen=True, slots=True)
-class T:
+class Tex:
     """Mathematics given directly, as LaTeX and as plain text."""
 
     latex: str
     plain: str
 
 
-Part = str | M | N | D | V | T
+Part = str | Math | Name | Partial | Number | Tex
 Sentence = tuple[Part, ...]
 
 
@@ -87,37 +86,37 @@ def plain(sentence: Sentence, digits: int) -> str:
 
 
 def _latex(part: Part, digits: int) -> str:
-    if isinstance(part, M):
+    if isinstance(part, Math):
         return latex.tex(part.expr)
-    if isinstance(part, N):
+    if isinstance(part, Name):
         return latex.name(part.id)
-    if isinstance(part, D):
+    if isinstance(part, Partial):
         return latex.partial(part.output, part.input)
-    if isinstance(part, V):
+    if isinstance(part, Number):
         return latex.decimal(part.value.approx, digits) if part.decimal_only else latex.value(
             part.value, digits)  # fmt: skip
-    assert isinstance(part, T)
+    assert isinstance(part, Tex)
     return part.latex
 
 
 def _plain(part: Part, digits: int) -> str:
-    if isinstance(part, M):
+    if isinstance(part, Math):
         return plaintext.text(part.expr)
-    if isinstance(part, N):
+    if isinstance(part, Name):
         return part.id
-    if isinstance(part, D):
+    if isinstance(part, Partial):
         return f"d{part.output}/d{part.input}"
-    if isinstance(part, V):
+    if isinstance(part, Number):
         return plaintext.decimal(part.value.approx, digits) if part.decimal_only else (
             plaintext.both(part.value, digits))  # fmt: skip
-    assert isinstance(part, T)
+    assert isinstance(part, Tex)
     return part.plain
 
 
-def _approach(variable: str, target: Expr, side: str) -> T:
+def _approach(variable: str, target: Expr, side: str) -> Tex:
     arrow = {"+": "^{+}", "-": "^{-}", "+-": ""}[side] if target.is_finite else ""
     text_side = {"+": "+", "-": "-", "+-": ""}[side] if target.is_finite else ""
-    return T(f"{latex.name(variable)} \\to {latex.tex(target)}{arrow}",
+    return Tex(f"{latex.name(variable)} \\to {latex.tex(target)}{arrow}",
              f"{variable} -> {plaintext.text(target)}{text_side}")  # fmt: skip
 
 
@@ -131,13 +130,13 @@ def sensitivity(s: Solution) -> list[Sentence]:
     for item in s.analysis.sensitivity:
         g = item.gradient
         if g.approx == 0:
-            sentences.append(("A small change in ", N(item.input), " does not change ", N(out),
-                              " to first order: ", D(out, item.input), " = 0 here."))
+            sentences.append(("A small change in ", Name(item.input), " does not change ", Name(out),
+                              " to first order: ", Partial(out, item.input), " = 0 here."))
             continue
         verb = "increases" if g.approx > 0 else "decreases"
-        size = V(Value(abs(g.exact), abs(g.approx)), decimal_only=True)
-        sentences.append(("Increasing ", N(item.input), " by a small amount ", T("h", "h"),
-                          f" {verb} ", N(out), " by about ", size, T("\\,h", "h"), "."))
+        size = Number(Value(abs(g.exact), abs(g.approx)), decimal_only=True)
+        sentences.append(("Increasing ", Name(item.input), " by a small amount ", Tex("h", "h"),
+                          f" {verb} ", Name(out), " by about ", size, Tex("\\,h", "h"), "."))
     return sentences
 
 
@@ -149,7 +148,8 @@ def ranking(s: Solution) -> Sentence:
         if previous is not None:
             parts.append(" = " if item.rank == previous else " > ")
         size = Value(abs(item.gradient.exact), abs(item.gradient.approx))
-        parts += [N(item.input), " (", V(size, decimal_only=True), ")"]
+        # one formula per input, so a line never breaks between a name and its number
+        parts += [Name(item.input), Tex("\\;(", " ("), Number(size, decimal_only=True), Tex(")", ")")]
         previous = item.rank
     parts.append(".")
     return tuple(parts)
@@ -164,10 +164,10 @@ def domain(s: Solution) -> list[Sentence]:
     sentences = [_restriction(r, out) for r in a.restrictions]
     sentences += [_kink(k) for k in a.kinks]
     if not a.restrictions and not a.kinks:
-        sentences.append((N(out), " and its gradient are defined and smooth for every real "
+        sentences.append((Name(out), " and its gradient are defined and smooth for every real "
                                   "input."))  # fmt: skip
     elif not any(r.possible for r in a.restrictions) and not a.kinks:
-        sentences.append(("So ", N(out), " and its gradient are defined for every real input."))
+        sentences.append(("So ", Name(out), " and its gradient are defined for every real input."))
     return sentences
 
 
@@ -180,32 +180,27 @@ _WHY = {"div": "division by zero", "log": "the logarithm needs a positive argume
 
 def _restriction(r: Restriction, out: str) -> Sentence:
     if r.relation == "pole":
-        condition = T(f"\\cos\\left({latex.tex(r.expression)}\\right) = 0",
+        condition = Tex(f"\\cos\\left({latex.tex(r.expression)}\\right) = 0",
                       f"cos({plaintext.text(r.expression)}) = 0")  # fmt: skip
     else:
         tex_rel, text_rel = _RELATION[r.relation]
-        condition = T(f"{latex.tex(r.expression)} {tex_rel}",
+        condition = Tex(f"{latex.tex(r.expression)} {tex_rel}",
                       f"{plaintext.text(r.expression)} {text_rel}")  # fmt: skip
-    node = (" (node ", N(r.node), ", ", T(_source_tex(r.source), r.source), ")")
+    node = (" (node ", Name(r.node), Tex(" = ", " = "), Tex(latex.source(r.source), r.source), ")")
     if not r.possible:
         return ("The condition ", condition, " never holds for real inputs", *node,
                 ", so this node is always defined.")
     if r.affects == "gradient":
         return ("The gradient is undefined where ", condition, *node,
                 ": the local derivative there is infinite.")
-    return (N(out), " is undefined where ", condition, *node, ", and so is its gradient.")
-
-
-def _source_tex(source: str) -> str:
-    return "\\texttt{" + source.replace("\\", "").replace("{", "").replace("}", "").replace(
-        "_", "\\_").replace("^", "\\^{}") + "}"  # fmt: skip
+    return (Name(out), " is undefined where ", condition, *node, ", and so is its gradient.")
 
 
 def _kink(k: Kink) -> Sentence:
     what = "ReLU" if k.op == "relu" else "The absolute value"
     here = " The point lies exactly on the kink." if k.at_point else ""
-    return (f"{what} has a kink where ", M(k.expression), T(" = 0", " = 0"),
-            " (node ", N(k.node), "): its derivative jumps there, and derive takes the "
+    return (f"{what} has a kink where ", Math(k.expression), Tex(" = 0", " = 0"),
+            " (node ", Name(k.node), "): its derivative jumps there, and derive takes the "
             f"subgradient 0 at the kink, as PyTorch does.{here}")
 
 
@@ -218,7 +213,7 @@ def limits(s: Solution) -> list[Sentence]:
         limit = result.limit
         held: list[Part] = []
         for name in (i for i in graph.inputs if i != limit.variable):
-            held += [", " if held else " (", N(name), T(" = ", " = "), M(s.derivation.point[name])]
+            held += [", " if held else " (", Name(name), Tex(" = ", " = "), Math(s.derivation.point[name])]
         if held:
             held.append(" fixed)")
         sentences.append(("As ", _approach(limit.variable, limit.target, limit.side), *held,
@@ -231,22 +226,22 @@ _BEHAVIOUR = {"exploding": "exploding", "vanishing": "vanishing", "bounded": "bo
 
 
 def _limit(result: LimitResult, out: str) -> Sentence:
-    parts: list[Part] = [N(out)] if not result.of else [D(out, result.of)]
-    parts += [T(" = ", " = "), M(result.expression)]
+    parts: list[Part] = [Name(out)] if not result.of else [Partial(out, result.of)]
+    parts += [Tex(" = ", " = "), Math(result.expression)]
     sides = {"+": " from the right", "-": " from the left"}
     if result.limit.target.is_infinite:
         sides = {"+": "", "-": ""}
     values = [value for _, value in result.sides]
     if len(values) == 2 and values[0] == values[1] and values[0] is not None:
-        parts += [T(" \\to ", " -> "), M(values[0]), " from both sides"]
+        parts += [Tex(" \\to ", " -> "), Math(values[0]), " from both sides"]
     else:
         for i, (side, value) in enumerate(result.sides):
             if value is None:
                 parts.append(f"{' and' if i else ''} could not be settled{sides[side]}")
             elif i:
-                parts += [" and to ", M(value), sides[side]]
+                parts += [" and to ", Math(value), sides[side]]
             else:
-                parts += [T(" \\to ", " -> "), M(value), sides[side]]
+                parts += [Tex(" \\to ", " -> "), Math(value), sides[side]]
     kinds = result.behaviours
     verdict = " / ".join(_BEHAVIOUR[k] for k in kinds) if len(set(kinds)) > 1 else (
         _BEHAVIOUR[kinds[0]])  # fmt: skip
@@ -261,13 +256,13 @@ def stationary(s: Solution) -> list[Sentence]:
     if st.points is None:
         return [("Where the gradient vanishes was not determined: ", st.reason, ".")]
     if not st.points:
-        return [("The gradient is never zero: ", N(s.derivation.graph.output),
+        return [("The gradient is never zero: ", Name(s.derivation.graph.output),
                  " has no stationary points.")]
     sentences: list[Sentence] = []
     for point in st.points:
         parts: list[Part] = ["The whole gradient is zero where "]
         for i, (name, value) in enumerate(point):
-            parts += [" and " if i else "", N(name), T(" = ", " = "), M(value)]
+            parts += [" and " if i else "", Name(name), Tex(" = ", " = "), Math(value)]
         free = any(v.free_symbols for _, v in point) or len(point) < len(
             s.derivation.graph.inputs)  # fmt: skip
         parts.append(" (a whole set of stationary points)." if free else
@@ -283,17 +278,17 @@ def saturation(s: Solution) -> list[Sentence]:
 def _saturation(item: Saturation) -> Sentence:
     if item.op == "relu":
         if item.ratio > 0:
-            return ("ReLU node ", N(item.node), " is active (its input is ", V(item.argument),
+            return ("ReLU node ", Name(item.node), " is active (its input is ", Number(item.argument),
                     " > 0): it passes the gradient unchanged.")
-        return ("ReLU node ", N(item.node), " is inactive (its input is ", V(item.argument),
+        return ("ReLU node ", Name(item.node), " is inactive (its input is ", Number(item.argument),
                 " ≤ 0): no gradient flows back through it.")
-    name = T("\\sigma'", "sigmoid'") if item.op == "sigmoid" else T("\\tanh'", "tanh'")
+    name = Tex("\\sigma'", "sigmoid'") if item.op == "sigmoid" else Tex("\\tanh'", "tanh'")
     verdict = (": saturated, so the gradients behind it nearly vanish" if item.saturated else
                ": not saturated")  # fmt: skip
-    return (f"{'Sigmoid' if item.op == 'sigmoid' else 'Tanh'} node ", N(item.node),
-            " has local derivative ", name, T("(", "("), V(item.argument, decimal_only=True),
-            T(")", ")"), " = ", V(item.derivative, decimal_only=True),
-            f", {item.ratio:.0%} of the largest it can pass (", M(item.maximum), ")", verdict,
+    return (f"{'Sigmoid' if item.op == 'sigmoid' else 'Tanh'} node ", Name(item.node),
+            " has local derivative ", name, Tex("(", "("), Number(item.argument, decimal_only=True),
+            Tex(") = ", ") = "), Number(item.derivative, decimal_only=True),
+            f", {item.ratio:.0%} of the largest it can pass (", Math(item.maximum), ")", verdict,
             ".")
 
 
@@ -306,7 +301,7 @@ def stability(s: Solution) -> list[Sentence]:
                           _approach(first.limit.variable, first.limit.target, first.limit.side),
                           " (see the limits): a gradient-descent step there would be "
                           "arbitrarily large. Clip the gradient, or keep ",
-                          N(first.limit.variable), " away from there."))  # fmt: skip
+                          Name(first.limit.variable), " away from there."))  # fmt: skip
     saturated = [x for x in s.analysis.saturation if x.saturated]
     sentences += [_saturation(x) for x in saturated]
     if not sentences:
@@ -316,41 +311,41 @@ def stability(s: Solution) -> list[Sentence]:
 
 
 def _hazard(h: Hazard) -> Sentence:
-    node = N(h.node)
-    arg = V(h.argument, decimal_only=True) if h.argument is not None else ""
+    node = Name(h.node)
+    arg = Number(h.argument, decimal_only=True) if h.argument is not None else ""
     if h.kind == "exp-overflow":
         return ("The exponential in node ", node, " overflows float64 once its argument "
                 "exceeds 709.78 and underflows to 0 below −745.13 (here the argument is ", arg,
                 "); its derivative is itself, so the gradient through it grows or shrinks "
                 "exponentially.")  # fmt: skip
     if h.kind == "sigmoid-stable":
-        return ("Computed as ", T("1/(1 + e^{-a})", "1/(1 + exp(-a))"), ", the sigmoid in "
-                "node ", node, " overflows ", T("e^{-a}", "exp(-a)"), " for ",
-                T("a < -709.78", "a < -709.78"), "; a stable version uses ",
-                T("e^{a}/(1 + e^{a})", "exp(a)/(1 + exp(a))"), " when ", T("a < 0", "a < 0"),
-                " (here ", T("a", "a"), " = ", arg, ").")  # fmt: skip
+        return ("Computed as ", Tex("1/(1 + e^{-a})", "1/(1 + exp(-a))"), ", the sigmoid in "
+                "node ", node, " overflows ", Tex("e^{-a}", "exp(-a)"), " for ",
+                Tex("a < -709.78", "a < -709.78"), "; a stable version uses ",
+                Tex("e^{a}/(1 + e^{a})", "exp(a)/(1 + exp(a))"), " when ", Tex("a < 0", "a < 0"),
+                " (here ", Tex("a", "a"), " = ", arg, ").")  # fmt: skip
     if h.kind == "log1p":
         assert h.detail is not None
-        return ("Node ", node, " is ", T("\\log(1 + u)", "log(1 + u)"), " with ",
-                T("u = ", "u = "), M(h.detail), ": when ", T("u", "u"), " is tiny, ",
-                T("1 + u", "1 + u"), " rounds to 1 and the result loses its digits; ",
-                T("\\operatorname{log1p}(u)", "log1p(u)"), " computes it accurately. Its "
-                "derivative ", T("1/(1 + u)", "1/(1 + u)"), " never exceeds 1 for ",
-                T("u \\ge 0", "u >= 0"), ".")  # fmt: skip
+        return ("Node ", node, " is ", Tex("\\log(1 + u)", "log(1 + u)"), " with ",
+                Tex("u = ", "u = "), Math(h.detail), ": when ", Tex("u", "u"), " is tiny, ",
+                Tex("1 + u", "1 + u"), " rounds to 1 and the result loses its digits; ",
+                Tex("\\mathrm{log1p}(u)", "log1p(u)"), " computes it accurately. Its "
+                "derivative ", Tex("1/(1 + u)", "1/(1 + u)"), " never exceeds 1 for ",
+                Tex("u \\ge 0", "u >= 0"), ".")  # fmt: skip
     if h.kind == "logsumexp":
         return ("Node ", node, " takes the log of a sum of exponentials, which overflows for "
                 "large arguments; the log-sum-exp trick subtracts the largest argument first.")
     if h.kind == "division":
         assert h.detail is not None
         return ("The quotient in node ", node, " has the local derivative ",
-                T("-a/b^{2}", "-a/b^2"), " with respect to its denominator ",
-                T("b = ", "b = "), M(h.detail), " (here ", arg, "): it grows like ",
-                T("1/b^{2}", "1/b^2"), " as ", T("b \\to 0", "b -> 0"), ". Guard the "
+                Tex("-a/b^{2}", "-a/b^2"), " with respect to its denominator ",
+                Tex("b = ", "b = "), Math(h.detail), " (here ", arg, "): it grows like ",
+                Tex("1/b^{2}", "1/b^2"), " as ", Tex("b \\to 0", "b -> 0"), ". Guard the "
                 "denominator (add a small ε) or clip the gradient.")  # fmt: skip
     if h.kind == "sqrt-zero":
         return ("The square root in node ", node, " has derivative ",
-                T("1/(2\\sqrt{a})", "1/(2 sqrt(a))"), ", which explodes as ",
-                T("a \\to 0^{+}", "a -> 0+"), "; add a small ε inside the root.")
+                Tex("1/(2\\sqrt{a})", "1/(2 sqrt(a))"), ", which explodes as ",
+                Tex("a \\to 0^{+}", "a -> 0+"), "; add a small ε inside the root.")
     assert h.kind == "bounded-trig"
     return ("The sine or cosine in node ", node, " has a derivative bounded by 1 in size, so "
             "it never makes the gradient explode; at this point its argument is ", arg, ".")
@@ -364,21 +359,20 @@ def descent(s: Solution) -> list[Sentence]:
     first, last = steps[0], steps[-1]
     end = last.objective_after if last.objective_after is not None else last.objective
     change = "rose" if end.approx > first.objective.approx else "fell"
-    objective: list[Part] = [N(table.output)]
+    objective: list[Part] = [Name(table.output)]
     if table.form is not None:
-        objective += [T(" = ", " = "), M(table.form)]
-    rate = Value.of(table.learning_rate, first.objective.approx.context.mpf(
-        str(sympy.N(table.learning_rate, 30))))  # fmt: skip
+        objective += [Tex(" = ", " = "), Math(table.form)]
+    assert table.rate is not None
     sentences: list[Sentence] = [(
         f"Over {len(steps)} step{'s' * (len(steps) != 1)} with learning rate ",
-        V(rate, decimal_only=True), ", the objective ", *objective, f" {change} from ",
-        V(first.objective), " to ", V(end), ".")]  # fmt: skip
+        Number(table.rate, decimal_only=True), ", the objective ", *objective, f" {change} from ",
+        Number(first.objective), " to ", Number(end), ".")]  # fmt: skip
     if table.final_gradient is not None:
-        parts: list[Part] = ["The gradient depends on the point: at the start it is ("]
+        parts: list[Part] = ["The gradient depends on the point: at the start it is "]
         parts += _values(u.gradient for u in first.updates)
-        parts += ["); at the updated point it is ("]
+        parts += ["; at the updated point it is "]
         parts += _values(table.final_gradient.values())
-        parts.append("), so each step must recompute it where it stands.")
+        parts.append(", so each step must recompute it where it stands.")
         sentences.append(tuple(parts))
     if table.rounded:
         sentences.append(("Exact forms grew too long after a few steps; from there the table "
@@ -389,10 +383,13 @@ def descent(s: Solution) -> list[Sentence]:
 
 
 def _values(values: Iterable[Value]) -> list[Part]:
-    parts: list[Part] = []
+    """A tuple of decimals as one formula: (0.1437, -0.2875, 0.1437)."""
+    parts: list[Part] = [Tex("\\left(", "(")]
     for i, v in enumerate(values):
-        parts += [", " if i else "", V(v, decimal_only=True)]
-    return parts
+        if i:
+            parts.append(Tex(", ", ", "))
+        parts.append(Number(v, decimal_only=True))
+    return [*parts, Tex("\\right)", ")")]
 
 
 def activations(s: Solution) -> list[Sentence]:
@@ -401,11 +398,11 @@ def activations(s: Solution) -> list[Sentence]:
     reference_label, reference = s.variants[0]
     sentences: list[Sentence] = []
     for label, d in s.variants:
-        parts: list[Part] = [f"{label}: ", N(d.graph.output), T(" = ", " = "),
-                             V(d.forward.values[d.graph.output], decimal_only=True)]
+        parts: list[Part] = [f"{label}: ", Name(d.graph.output), Tex(" = ", " = "),
+                             Number(d.forward.values[d.graph.output], decimal_only=True)]
         for g in d.gradients:
-            parts += [", ", D(d.graph.output, g.input), T(" = ", " = "),
-                      V(g.value, decimal_only=True)]
+            parts += [", ", Partial(d.graph.output, g.input), Tex(" = ", " = "),
+                      Number(g.value, decimal_only=True)]
             base = reference.backward.gradients.get(g.input)
             if label != reference_label and base is not None and base.approx != 0:
                 parts.append(f" ({float(g.value.approx / base.approx):.1%} of {reference_label})")

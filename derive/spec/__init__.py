@@ -4,7 +4,7 @@ No calculus happens here: expressions are only checked to parse and values to be
 """
 
 from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec
-from derive.spec.schema import TOPICS, parse_spec, read_spec
+from derive.spec.schema import TOPICS, parse_spec, read_spec, read_valid_part
 
 __all__ = ["TOPICS", "DescentSpec", "Exercise", "Limit", "Place", "Question", "Spec",
-           "parse_spec", "read_spec"]  # fmt: skip
+           "parse_spec", "read_spec", "read_valid_part"]  # fmt: skip

@@ -48,7 +48,25 @@ _INFINITY = {"oo": sympy.oo, "+oo": sympy.oo, "inf": sympy.oo, "+inf": sympy.oo,
 
 def read_spec(path: str | Path) -> Spec:
     """Read and validate an exercise file; raises SpecErrors listing every problem."""
-    path = Path(path)
+    spec, errors = read_valid_part(path)
+    if errors:
+        raise SpecErrors(errors)
+    assert spec is not None
+    return spec
+
+
+def read_valid_part(path: str | Path) -> tuple[Spec | None, list[SpecError]]:
+    """The file's valid exercises and every problem found (a site can still show the valid
+    exercises while the warnings point at the others). The spec is None when the file
+    cannot be read as YAML at all."""
+    try:
+        text = _read_text(Path(path))
+    except SpecError as exc:
+        return None, [exc]
+    return _parse(text, str(path))
+
+
+def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -56,30 +74,37 @@ def read_spec(path: str | Path) -> Spec:
     if len(data) > MAX_FILE_BYTES:
         raise SpecError(str(path), 1, 1, f"the file is larger than {MAX_FILE_BYTES} bytes")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(str(path), 1, 1, f"the file is not UTF-8 ({exc.reason})") from None
-    return parse_spec(text, str(path))
 
 
 def parse_spec(text: str, path: str = "<string>") -> Spec:
     """Validate the text of an exercise file; `path` names it in messages."""
+    spec, errors = _parse(text, path)
+    if errors:
+        raise SpecErrors(errors)
+    assert spec is not None
+    return spec
+
+
+def _parse(text: str, path: str) -> tuple[Spec | None, list[SpecError]]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError(path, line, column, f"invalid YAML: {exc.problem or exc}") from None
+        return None, [SpecError(path, line, column, f"invalid YAML: {exc.problem or exc}")]
     except yaml.YAMLError as exc:
-        raise SpecError(path, 1, 1, f"invalid YAML: {exc}") from None
+        return None, [SpecError(path, 1, 1, f"invalid YAML: {exc}")]
     if root is None:
-        raise SpecError(path, 1, 1, "the file is empty; it needs a list of exercises")
+        return None, [SpecError(path, 1, 1, "the file is empty; it needs a list of exercises")]
     reader = Reader(path)
-    spec = _file(reader, root)
-    if reader.errors:
-        raise SpecErrors(sorted(reader.errors, key=lambda e: (e.line, e.column)))
-    assert spec is not None
-    return spec
+    try:
+        spec = _file(reader, root)
+    except SpecError as exc:  # too many values: nothing of the file is usable
+        return None, [exc]
+    return spec, sorted(reader.errors, key=lambda e: (e.line, e.column))
 
 
 def _file(r: Reader, root: yaml.Node) -> Spec | None:

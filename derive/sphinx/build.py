@@ -35,6 +35,7 @@ def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: 
     """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem."""
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     source = _source(docs, out)
     staging = out.parent / f".{out.name}.building"
@@ -43,12 +44,15 @@ def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: 
         shutil.copytree(out, staging)
     warnings = io.StringIO()
     try:
-        app = Sphinx(str(source), str(source), str(staging), str(out.parent / ".doctrees"),
-                     "html", confoverrides={"derive_exercises": str(exercises.resolve()),
-                                            "derive_solutions": solutions},
-                     status=None, warning=warnings, freshenv=False)  # fmt: skip
-        _report_progress(app, progress)
-        app.build()
+        # As sphinx-build does: docutils registrations are undone after the build, so the
+        # next build in this process (derive build --watch) starts clean.
+        with patch_docutils(source), docutils_namespace():
+            app = Sphinx(str(source), str(source), str(staging), str(out.parent / ".doctrees"),
+                         "html", confoverrides={"derive_exercises": str(exercises.resolve()),
+                                                "derive_solutions": solutions},
+                         status=None, warning=warnings, freshenv=False)  # fmt: skip
+            _report_progress(app, progress)
+            app.build()
     except (SphinxError, OSError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise DeriveError(f"the Sphinx build failed: {exc}") from None

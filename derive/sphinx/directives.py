@@ -4,7 +4,6 @@ the exercise file as a dependency of the page that holds it)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -88,5 +87,5 @@ class SourceDirective(SphinxDirective):
     final_argument_whitespace = True
 
     def run(self) -> list[nodes.Node]:
-        self.env.note_dependency(str(Path(self.arguments[0]).resolve()))
+        self.env.note_dependency(self.env.relfn2path(self.arguments[0])[1])
         return []

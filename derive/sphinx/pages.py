@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from functools import cache
@@ -29,15 +30,16 @@ MARKER = "<!-- derive:"
 
 
 def generate_pages(app: Sphinx) -> None:
-    from derive.spec import read_spec
+    from derive.errors import SpecErrors
+    from derive.spec import read_valid_part
 
     config = app.config
     source = (Path(app.confdir) / config.derive_exercises).resolve()
     folder = Path(app.srcdir) / config.derive_folder
-    try:
-        spec = read_spec(source)
-    except SpecError as exc:
-        _warn(exc)
+    spec, errors = read_valid_part(source)  # invalid exercises are warned about, not shown
+    if errors:
+        _warn(SpecErrors(errors))
+    if spec is None:
         return
     kept: set[str] = set()
     total = len(spec.exercises)
@@ -72,13 +74,19 @@ def rewrite_all(app: Sphinx, env: Any) -> list[str]:
 
 
 def remove_outputs(app: Sphinx, exception: BaseException | None) -> None:
-    """build-finished: Sphinx never deletes the pages of documents that disappeared."""
+    """build-finished: Sphinx never deletes the pages of documents that disappeared, nor
+    the circuit images of diagrams that changed; an incremental build would keep them."""
     if exception is not None or app.builder.format != "html":
         return
+    out = Path(app.outdir)
     for docname in getattr(app, "derive_removed", []):
-        for path in (Path(app.outdir) / f"{docname}.html",
-                     Path(app.outdir) / "_sources" / f"{docname}.md.txt"):  # fmt: skip
+        for path in (out / f"{docname}.html", out / "_sources" / f"{docname}.md.txt"):
             path.unlink(missing_ok=True)
+    pages = "".join(p.read_text("utf-8", errors="replace") for p in sorted(out.rglob("*.html")))
+    used = set(re.findall(r"_images/(graphviz-[0-9a-f]+\.svg)", pages))
+    for image in (out / "_images").glob("graphviz-*.svg"):
+        if image.name not in used:
+            image.unlink()
 
 
 def check_dot(app: Sphinx) -> None:
@@ -99,8 +107,8 @@ def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool)
         solved = solve(exercise)
     except SpecError as exc:
         _warn(exc)
-        text = (f"{MARKER} {key} -->\n# {exercise.title}\n\n:::{{error}}\nThis exercise could not "
-                f"be derived: {exc.detail}\n:::\n")
+        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {exercise.title}\n\n"
+                f":::{{error}}\nThis exercise could not be derived: {exc.detail}\n:::\n")
         write_if_changed(folder / f"{exercise.id}.md", text)
         return {f"{exercise.id}.md"}
     rendered = page(solved, solutions=solutions, downloads=True)
@@ -113,12 +121,10 @@ def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool)
 
 
 def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
-    from derive.language import parse_function
-    from derive.render import math
     from derive.render.tables import table
 
     relative = os.path.relpath(source, folder)
-    rows = [[f"[{e.title}](#exercise-{e.id})", f"${math.written(parse_function(e.function))}$",
+    rows = [[f"[{e.title}](#exercise-{e.id})", _function_cell(e),
              "worked example" if e.solution == "open" else "exercise"] for e in spec.exercises]
     lines = [f"{MARKER} index -->", f"# {spec.title}", "", f"```{{derive-source}} {relative}\n```",
              "", spec.description.strip(), "", table(["exercise", "function", "solution"], rows),
@@ -127,9 +133,21 @@ def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
     return "\n".join(lines)
 
 
+def _function_cell(exercise: Exercise) -> str:
+    """The function as written, followed by what its named parts stand for."""
+    from derive.language import parse_expression, parse_function
+    from derive.render import math
+
+    cell = f"${math.written(parse_function(exercise.function))}$"
+    names = [f"${math.name(n)} = {math.expression(t, parse_expression(t))}$"
+             for n, t in exercise.where.items()]  # fmt: skip
+    return cell + (" with " + ", ".join(names) if names else "")
+
+
 def _warn(exc: SpecError) -> None:
     for error in getattr(exc, "errors", (exc,)):
-        logger.warning(error.detail, location=(error.path, error.line), type="derive",
+        # A "path:line" string: a (docname, line) pair would be read as a document name
+        logger.warning(error.detail, location=f"{error.path}:{error.line}", type="derive",
                        subtype="exercise")  # fmt: skip
 
 
