@@ -128,7 +128,7 @@ def test_quotient_division_by_zero_is_possible_where_z_is_zero(shipped: Workbook
     assert (restriction.relation, restriction.affects, restriction.possible) == (
         "zero", "function", True)  # fmt: skip
     assert said(sentences.domain(solution)) == [
-        "f is undefined where z = 0 (node f, (x + y) / z), and so is its gradient."]
+        "f is undefined where z = 0 (node f = (x + y) / z), and so is its gradient."]
     [hazard] = solution.analysis.hazards
     assert (hazard.kind, hazard.node, hazard.detail) == ("division", "f", restriction.expression)
     assert hazard.argument is not None and hazard.argument.exact == 1
@@ -142,7 +142,7 @@ def test_quotient_answers_the_stability_question(shipped: Workbook) -> None:
         "or clip the gradient.",
         "The gradient explodes as z -> 0 (see the limits): a gradient-descent step there would "
         "be arbitrarily large. Clip the gradient, or keep z away from there.",
-        "f is undefined where z = 0 (node f, (x + y) / z), and so is its gradient.",
+        "f is undefined where z = 0 (node f = (x + y) / z), and so is its gradient.",
     ]
 
 
@@ -273,7 +273,7 @@ def test_logarithm_argument_is_proven_positive(shipped: Workbook) -> None:
     [restriction] = solution.analysis.restrictions
     assert (restriction.relation, restriction.possible) == ("nonpositive", False)
     assert said(sentences.domain(solution)) == [
-        "The condition x^2 + y^2 + 1 <= 0 never holds for real inputs (node f, "
+        "The condition x^2 + y^2 + 1 <= 0 never holds for real inputs (node f = "
         "log(x^2 + y^2 + 1)), so this node is always defined.",
         "So f and its gradient are defined for every real input.",
     ]
@@ -403,10 +403,10 @@ def test_square_root_restricts_the_function_and_its_gradient() -> None:
     assert facts == [("v1", "negative", "function", True), ("v1", "zero", "gradient", True),
                      ("f", "zero", "function", True)]  # fmt: skip
     assert said(sentences.domain(solution)) == [
-        "f is undefined where x < 0 (node v1, sqrt(x)), and so is its gradient.",
-        "The gradient is undefined where x = 0 (node v1, sqrt(x)): the local derivative there "
+        "f is undefined where x < 0 (node v1 = sqrt(x)), and so is its gradient.",
+        "The gradient is undefined where x = 0 (node v1 = sqrt(x)): the local derivative there "
         "is infinite.",
-        "f is undefined where x - y = 0 (node f, sqrt(x) / (x - y)), and so is its gradient.",
+        "f is undefined where x - y = 0 (node f = sqrt(x) / (x - y)), and so is its gradient.",
     ]
     assert [h.kind for h in solution.analysis.hazards] == ["sqrt-zero", "division"]
 

@@ -32,9 +32,10 @@ IDS = ["linear-combination", "weight-update", "sigmoid-neuron", "activation-func
 """Every worked example and proposed exercise of the notebook, and the two added ones."""
 
 LINE = re.compile(r"^(ok|!!|xx) (\S+)\s+(agree|DISAGREE|invalid)\s+\d+\.\d\d s  (.+)$")
-SUMMARY = re.compile(r"^(\d+) exercises? in (.+): (\d+) agree, (\d+) disagree, (\d+) invalid "
+SUMMARY = re.compile(r"^(\d+) exercises? checked in (.+): (\d+) agree, (\d+) disagree, "
+                     r"(\d+) failed to derive; (\d+) problems? in the file "
                      r"\(\d+\.\d s\)$")  # fmt: skip
-POSITION = re.compile(r"(\S+):(\d+):(\d+): ")
+POSITION = re.compile(r"^(\S+):(\d+):(\d+): ")
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -71,7 +72,7 @@ def test_check_on_the_shipped_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert functions["quotient"] == "f(x, y, z) = (x + y) / z"
     summary = SUMMARY.match(lines[-1])
     assert summary, lines[-1]
-    assert summary.groups() == ("9", str(SHIPPED), "9", "0", "0")
+    assert summary.groups() == ("9", str(SHIPPED), "9", "0", "0", "0")
 
 
 def test_check_defaults_to_exercises_yaml(capsys: pytest.CaptureFixture[str],
@@ -79,7 +80,9 @@ def test_check_defaults_to_exercises_yaml(capsys: pytest.CaptureFixture[str],
     monkeypatch.chdir(ROOT)
     code, out, _ = run(["check"], capsys)
     assert code == 0
-    assert out.splitlines()[-1].startswith("9 exercises in exercises.yaml: 9 agree, 0 disagree")
+    assert out.splitlines()[-1].startswith(
+        "9 exercises checked in exercises.yaml: 9 agree, 0 disagree, 0 failed to derive; "
+        "0 problems")
 
 
 def test_check_exits_1_when_a_check_disagrees(capsys: pytest.CaptureFixture[str],
@@ -98,7 +101,7 @@ def test_check_exits_1_when_a_check_disagrees(capsys: pytest.CaptureFixture[str]
     assert err == ""
     row = LINE.match(out.splitlines()[0])
     assert row is not None and row.group(1, 2, 3) == ("!!", "a", "DISAGREE")
-    assert ": 0 agree, 1 disagree, 0 invalid" in out.splitlines()[-1]
+    assert ": 0 agree, 1 disagree, 0 failed to derive; 0 problems in the file" in out
 
 
 # --------------------------------------------------------------------------------------
@@ -123,16 +126,18 @@ def test_check_on_a_file_with_errors(capsys: pytest.CaptureFixture[str], tmp_pat
     path.write_text(INVALID)
     code, out, err = run(["check", str(path)], capsys)
     assert code == 2
-    assert out == ""
     assert "Traceback" not in err
+    # one FILE:LINE:COLUMN: line per problem, in file order, as compilers print them
     assert err.splitlines() == [
         f"{path}:2:5: an exercise needs 'function'",
         f"{path}:4:5: unknown key 'fucntion' in an exercise; did you mean 'function'?",
         f"{path}:8:26: invalid syntax at column 12 of 'f(x) = x + $'; is an operator such as * "
         "missing?",
         f"{path}:9:13: input 'x': 'one' is not a number (it names 'one')",
-        f"derive: 4 problems in {path}",
     ]
+    summary = SUMMARY.match(out.strip())
+    assert summary is not None, out
+    assert summary.groups() == ("0", str(path), "0", "0", "0", "4")
 
 
 DOES_NOT_DERIVE = """\
@@ -162,15 +167,48 @@ def test_check_on_a_file_whose_exercises_fail_to_derive(capsys: pytest.CaptureFi
     rows = [LINE.match(line) for line in out.splitlines()[:-1]]
     assert [(m[1], m[2], m[3]) for m in rows if m] == [
         ("xx", "missing", "invalid"), ("ok", "fine", "agree"), ("xx", "extra", "invalid")]
-    assert out.splitlines()[-1].startswith(f"3 exercises in {path}: 1 agree, 0 disagree, "
-                                           "2 invalid")  # fmt: skip
-    problems = err.splitlines()
-    assert len(problems) == 2
-    positions = [POSITION.search(line) for line in problems]
-    assert [(m[1], m[2], m[3]) for m in positions if m] == [
-        (str(path), "5", "9"), (str(path), "13", "19")]
-    assert "missing value for input 'y'" in problems[0]
-    assert "value given for 'z', which is not an input" in problems[1]
+    summary = SUMMARY.match(out.splitlines()[-1])
+    assert summary is not None and summary.groups() == ("3", str(path), "1", "0", "2", "2")
+    assert err.splitlines() == [
+        f"{path}:5:9: missing value for input 'y'",
+        f"{path}:13:19: value given for 'z', which is not an input (inputs: x)",
+    ]
+
+
+MIXED = """\
+exercises:
+  - id: schema
+    title: 7
+    function: f(x) = x
+    at: {x: 1}
+  - id: missing
+    title: B
+    function: f(x, y) = x * y
+    at: {x: 2}
+  - id: fine
+    title: C
+    function: f(x) = x^2
+    at: {x: 3}
+"""
+
+
+def test_check_reports_schema_and_derivation_problems_together(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(MIXED)
+    code, out, err = run(["check", str(path)], capsys)
+    assert code == 2
+    # the exercise with a schema error is left out; the others are still derived
+    rows = [LINE.match(line) for line in out.splitlines()[:-1]]
+    assert [(m[1], m[2], m[3]) for m in rows if m] == [
+        ("xx", "missing", "invalid"), ("ok", "fine", "agree")]
+    assert err.splitlines() == [
+        f"{path}:3:12: 'title' must be text (quote it)",
+        f"{path}:9:9: missing value for input 'y'",
+    ]
+    summary = SUMMARY.match(out.splitlines()[-1])
+    assert summary is not None and summary.groups() == ("2", str(path), "1", "0", "1", "2")
 
 
 def test_check_on_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -178,7 +216,10 @@ def test_check_on_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: P
     code, out, err = run(["check", str(path)], capsys)
     assert code == 2
     assert out == ""
-    assert err == f"derive: {path}:1:1: cannot read the file: No such file or directory\n"
+    assert err.splitlines() == [
+        f"{path}:1:1: cannot read the file: No such file or directory",
+        f"derive: 1 problem in {path}",
+    ]
 
 
 def test_check_on_an_empty_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -187,7 +228,20 @@ def test_check_on_an_empty_file(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     code, out, err = run(["check", str(path)], capsys)
     assert code == 2
     assert out == ""
-    assert err == f"derive: {path}:1:1: the file is empty; it needs a list of exercises\n"
+    assert err.splitlines() == [
+        f"{path}:1:1: the file is empty; it needs a list of exercises",
+        f"derive: 1 problem in {path}",
+    ]
+
+
+def test_check_on_invalid_yaml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("exercises:\n  - id: a\n   title: b\n")
+    code, out, err = run(["check", str(path)], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.splitlines()[0].startswith(f"{path}:3:4: invalid YAML: ")
+    assert "Traceback" not in err
 
 
 def test_check_as_a_command(tmp_path: Path) -> None:
@@ -197,10 +251,12 @@ def test_check_as_a_command(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, cwd=tmp_path,
                           check=False)  # fmt: skip
     assert done.returncode == 2
-    assert done.stdout == ""
     assert "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[0] == f"{path}:2:5: an exercise needs 'function'"
-    assert done.stderr.splitlines()[-1] == f"derive: 4 problems in {path}"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 4
+    assert lines[0] == f"{path}:2:5: an exercise needs 'function'"
+    assert all(POSITION.match(line) for line in lines)
+    assert SUMMARY.match(done.stdout.strip())
 
 
 # --------------------------------------------------------------------------------------

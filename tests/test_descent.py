@@ -77,6 +77,8 @@ def test_weight_update_at_2_5_minus_4(shipped: Workbook) -> None:
     table = table_of(solution_of(shipped, "weight-update"))
     assert table.parameters == ("x", "y", "z")
     assert table.learning_rate == sympy.Rational(1, 10)
+    assert table.rate is not None and table.rate.exact == sympy.Rational(1, 10)
+    assert float(table.rate.approx) == 0.1
     assert not table.ascent
     assert table.stopped is None
     [step] = table.steps

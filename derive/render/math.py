@@ -180,3 +180,85 @@ def source(text: str) -> str:
     from derive.language import parse_expression
 
     return expression(text, parse_expression(text))
+
+
+# -- compositions the renderers need (so that no other module writes LaTeX) -------------
+
+ELLIPSIS = "\\dots"
+
+
+def grouped(text: str) -> str:
+    """Parentheses around an already printed formula."""
+    return f"\\left({text}\\right)"
+
+
+def signed(text: str) -> str:
+    """A printed number as a factor: parentheses when it starts with a minus sign."""
+    return grouped(text) if text.startswith("-") else text
+
+
+def edge(source: str, target: str) -> str:
+    """The wire along which a gradient flows back: f -> q."""
+    return f"{name(source)} \\to {name(target)}"
+
+
+def chain_product(upstream: str, local: str, downstream: str) -> str:
+    """upstream x local = downstream, each already printed."""
+    return f"{signed(upstream)} \\times {signed(local)} = {downstream}"
+
+
+def update(current: str, sign: str, rate: str, gradient: str, new: str) -> str:
+    """One gradient-descent update written out: 2 - 0.1 * (-4) = 2.4."""
+    return f"{current} {sign} {rate} \\cdot {signed(gradient)} = {new}"
+
+
+def descent_rule(objective: str, sign: str) -> str:
+    """w_new = w_old - alpha dE/dw."""
+    return (f"w_{{\\text{{new}}}} = w_{{\\text{{old}}}} {sign} \\alpha\\, "
+            f"\\partial {name(objective)}/\\partial w")
+
+
+def learning_rate(value: str) -> str:
+    return f"\\alpha = {value}"
+
+
+def directional(output: str) -> str:
+    """The derivative along a direction v: v . grad f."""
+    return f"v \\cdot \\nabla {name(output)}"
+
+
+def vector(items: Sequence[str]) -> str:
+    """A tuple of printed items: (2, -3, -3)."""
+    return grouped(", ".join(items))
+
+
+FORMULAS: dict[str, tuple[str, str]] = {
+    "h": ("h", "h"), "times h": ("\\,h", "h"), "=": (" = ", " = "), "->": (" \\to ", " -> "),
+    "sigmoid naive": ("1/(1 + e^{-a})", "1/(1 + exp(-a))"), "e^-a": ("e^{-a}", "exp(-a)"),
+    "a < -709.78": ("a < -709.78", "a < -709.78"),
+    "sigmoid stable": ("e^{a}/(1 + e^{a})", "exp(a)/(1 + exp(a))"), "a < 0": ("a < 0", "a < 0"),
+    "a": ("a", "a"), "log(1 + u)": ("\\log(1 + u)", "log(1 + u)"), "u = ": ("u = ", "u = "),
+    "u": ("u", "u"), "1 + u": ("1 + u", "1 + u"), "log1p(u)": ("\\mathrm{log1p}(u)", "log1p(u)"),
+    "1/(1 + u)": ("1/(1 + u)", "1/(1 + u)"), "u >= 0": ("u \\ge 0", "u >= 0"),
+    "-a/b^2": ("-a/b^{2}", "-a/b^2"), "b = ": ("b = ", "b = "), "1/b^2": ("1/b^{2}", "1/b^2"),
+    "b -> 0": ("b \\to 0", "b -> 0"), "1/(2 sqrt(a))": ("1/(2\\sqrt{a})", "1/(2 sqrt(a))"),
+    "a -> 0+": ("a \\to 0^{+}", "a -> 0+"), "sigmoid prime": ("\\sigma'", "sigmoid'"),
+    "tanh prime": ("\\tanh'", "tanh'"), "(": ("(", "("), ") = ": (") = ", ") = "),
+    "rank (": ("\\;(", " ("), ")": (")", ")"), "[": ("\\left(", "("), "]": ("\\right)", ")"),
+    ", ": (", ", ", "), " = 0": (" = 0", " = 0"),
+}  # fmt: skip
+"""Fixed formulas of the analysis sentences, in LaTeX and in plain text."""
+
+
+def approach(variable: str, target: Expr, side: str) -> str:
+    """z -> 0+ (the side shown for finite targets only)."""
+    arrow = {"+": "^{+}", "-": "^{-}", "+-": ""}[side] if target.is_finite else ""
+    return f"{name(variable)} \\to {tex(target)}{arrow}"
+
+
+def condition(expression: Expr, relation: str) -> str:
+    """The condition under which a node is undefined, in LaTeX."""
+    if relation == "pole":
+        return f"\\cos\\left({tex(expression)}\\right) = 0"
+    symbol = {"zero": "= 0", "nonpositive": "\\le 0", "negative": "< 0"}[relation]
+    return f"{tex(expression)} {symbol}"

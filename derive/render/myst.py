@@ -81,7 +81,7 @@ def statement(s: Solution) -> str:
 def _assignment(name: str, value: object) -> str:
     if isinstance(value, tuple):
         items = ", ".join(math.tex(v) for v in value)
-        return f"${math.name(name)} = \\left({items}\\right)$"
+        return f"${math.name(name)} = {math.grouped(items)}$"
     return f"${math.name(name)} = {math.tex(value)}$"
 
 
@@ -178,9 +178,8 @@ def _descent_intro(s: Solution) -> str:
     name = math.name(table.output)
     what = f"${name}$" if table.form is None else f"${name} = {math.tex(table.form)}$"
     return (f"Each step moves every parameter against the gradient of {what}, "
-            f"$w_{{\\text{{new}}}} = w_{{\\text{{old}}}} {rule} \\alpha\\, "
-            f"\\partial {name}/\\partial w$, with learning rate "
-            f"$\\alpha = {math.short(table.learning_rate)}$; the gradient is recomputed at "
+            f"${math.descent_rule(table.output, rule)}$, with learning rate "
+            f"${math.learning_rate(math.short(table.learning_rate))}$; the gradient is recomputed at "
             "every point.")
 
 

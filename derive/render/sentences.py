@@ -114,10 +114,14 @@ def _plain(part: Part, digits: int) -> str:
 
 
 def _approach(variable: str, target: Expr, side: str) -> Tex:
-    arrow = {"+": "^{+}", "-": "^{-}", "+-": ""}[side] if target.is_finite else ""
-    text_side = {"+": "+", "-": "-", "+-": ""}[side] if target.is_finite else ""
-    return Tex(f"{latex.name(variable)} \\to {latex.tex(target)}{arrow}",
-             f"{variable} -> {plaintext.text(target)}{text_side}")  # fmt: skip
+    plain_side = {"+": "+", "-": "-", "+-": ""}[side] if target.is_finite else ""
+    plain = f"{variable} -> {plaintext.text(target)}{plain_side}"
+    return Tex(latex.approach(variable, target, side), plain)
+
+
+def formula(key: str) -> Tex:
+    """A fixed formula of render.math's table."""
+    return Tex(*latex.FORMULAS[key])
 
 
 # -- interpretation ------------------------------------------------------------------------
@@ -135,8 +139,8 @@ def sensitivity(s: Solution) -> list[Sentence]:
             continue
         verb = "increases" if g.approx > 0 else "decreases"
         size = Number(Value(abs(g.exact), abs(g.approx)), decimal_only=True)
-        sentences.append(("Increasing ", Name(item.input), " by a small amount ", Tex("h", "h"),
-                          f" {verb} ", Name(out), " by about ", size, Tex("\\,h", "h"), "."))
+        sentences.append(("Increasing ", Name(item.input), " by a small amount ", formula("h"),
+                          f" {verb} ", Name(out), " by about ", size, formula("times h"), "."))
     return sentences
 
 
@@ -149,7 +153,7 @@ def ranking(s: Solution) -> Sentence:
             parts.append(" = " if item.rank == previous else " > ")
         size = Value(abs(item.gradient.exact), abs(item.gradient.approx))
         # one formula per input, so a line never breaks between a name and its number
-        parts += [Name(item.input), Tex("\\;(", " ("), Number(size, decimal_only=True), Tex(")", ")")]
+        parts += [Name(item.input), formula("rank ("), Number(size, decimal_only=True), formula(")")]
         previous = item.rank
     parts.append(".")
     return tuple(parts)
@@ -171,22 +175,12 @@ def domain(s: Solution) -> list[Sentence]:
     return sentences
 
 
-_RELATION = {"zero": ("= 0", "= 0"), "nonpositive": ("\\le 0", "<= 0"),
-             "negative": ("< 0", "< 0")}  # fmt: skip
-_WHY = {"div": "division by zero", "log": "the logarithm needs a positive argument",
-        "sqrt": "the square root needs a non-negative argument", "pow": "the power is not real",
-        "tan": "tan has poles"}  # fmt: skip
-
-
 def _restriction(r: Restriction, out: str) -> Sentence:
-    if r.relation == "pole":
-        condition = Tex(f"\\cos\\left({latex.tex(r.expression)}\\right) = 0",
-                      f"cos({plaintext.text(r.expression)}) = 0")  # fmt: skip
-    else:
-        tex_rel, text_rel = _RELATION[r.relation]
-        condition = Tex(f"{latex.tex(r.expression)} {tex_rel}",
-                      f"{plaintext.text(r.expression)} {text_rel}")  # fmt: skip
-    node = (" (node ", Name(r.node), Tex(" = ", " = "), Tex(latex.source(r.source), r.source), ")")
+    plain_relation = {"zero": "= 0", "nonpositive": "<= 0", "negative": "< 0"}
+    plain = (f"cos({plaintext.text(r.expression)}) = 0" if r.relation == "pole" else
+             f"{plaintext.text(r.expression)} {plain_relation[r.relation]}")  # fmt: skip
+    condition = Tex(latex.condition(r.expression, r.relation), plain)
+    node = (" (node ", Name(r.node), formula("="), Tex(latex.source(r.source), r.source), ")")
     if not r.possible:
         return ("The condition ", condition, " never holds for real inputs", *node,
                 ", so this node is always defined.")
@@ -199,7 +193,7 @@ def _restriction(r: Restriction, out: str) -> Sentence:
 def _kink(k: Kink) -> Sentence:
     what = "ReLU" if k.op == "relu" else "The absolute value"
     here = " The point lies exactly on the kink." if k.at_point else ""
-    return (f"{what} has a kink where ", Math(k.expression), Tex(" = 0", " = 0"),
+    return (f"{what} has a kink where ", Math(k.expression), formula(" = 0"),
             " (node ", Name(k.node), "): its derivative jumps there, and derive takes the "
             f"subgradient 0 at the kink, as PyTorch does.{here}")
 
@@ -213,7 +207,7 @@ def limits(s: Solution) -> list[Sentence]:
         limit = result.limit
         held: list[Part] = []
         for name in (i for i in graph.inputs if i != limit.variable):
-            held += [", " if held else " (", Name(name), Tex(" = ", " = "), Math(s.derivation.point[name])]
+            held += [", " if held else " (", Name(name), formula("="), Math(s.derivation.point[name])]
         if held:
             held.append(" fixed)")
         sentences.append(("As ", _approach(limit.variable, limit.target, limit.side), *held,
@@ -227,13 +221,13 @@ _BEHAVIOUR = {"exploding": "exploding", "vanishing": "vanishing", "bounded": "bo
 
 def _limit(result: LimitResult, out: str) -> Sentence:
     parts: list[Part] = [Name(out)] if not result.of else [Partial(out, result.of)]
-    parts += [Tex(" = ", " = "), Math(result.expression)]
+    parts += [formula("="), Math(result.expression)]
     sides = {"+": " from the right", "-": " from the left"}
     if result.limit.target.is_infinite:
         sides = {"+": "", "-": ""}
     values = [value for _, value in result.sides]
     if len(values) == 2 and values[0] == values[1] and values[0] is not None:
-        parts += [Tex(" \\to ", " -> "), Math(values[0]), " from both sides"]
+        parts += [formula("->"), Math(values[0]), " from both sides"]
     else:
         for i, (side, value) in enumerate(result.sides):
             if value is None:
@@ -241,7 +235,7 @@ def _limit(result: LimitResult, out: str) -> Sentence:
             elif i:
                 parts += [" and to ", Math(value), sides[side]]
             else:
-                parts += [Tex(" \\to ", " -> "), Math(value), sides[side]]
+                parts += [formula("->"), Math(value), sides[side]]
     kinds = result.behaviours
     verdict = " / ".join(_BEHAVIOUR[k] for k in kinds) if len(set(kinds)) > 1 else (
         _BEHAVIOUR[kinds[0]])  # fmt: skip
@@ -262,7 +256,7 @@ def stationary(s: Solution) -> list[Sentence]:
     for point in st.points:
         parts: list[Part] = ["The whole gradient is zero where "]
         for i, (name, value) in enumerate(point):
-            parts += [" and " if i else "", Name(name), Tex(" = ", " = "), Math(value)]
+            parts += [" and " if i else "", Name(name), formula("="), Math(value)]
         free = any(v.free_symbols for _, v in point) or len(point) < len(
             s.derivation.graph.inputs)  # fmt: skip
         parts.append(" (a whole set of stationary points)." if free else
@@ -282,12 +276,12 @@ def _saturation(item: Saturation) -> Sentence:
                     " > 0): it passes the gradient unchanged.")
         return ("ReLU node ", Name(item.node), " is inactive (its input is ", Number(item.argument),
                 " ≤ 0): no gradient flows back through it.")
-    name = Tex("\\sigma'", "sigmoid'") if item.op == "sigmoid" else Tex("\\tanh'", "tanh'")
+    name = formula("sigmoid prime") if item.op == "sigmoid" else formula("tanh prime")
     verdict = (": saturated, so the gradients behind it nearly vanish" if item.saturated else
                ": not saturated")  # fmt: skip
     return (f"{'Sigmoid' if item.op == 'sigmoid' else 'Tanh'} node ", Name(item.node),
-            " has local derivative ", name, Tex("(", "("), Number(item.argument, decimal_only=True),
-            Tex(") = ", ") = "), Number(item.derivative, decimal_only=True),
+            " has local derivative ", name, formula("("), Number(item.argument, decimal_only=True),
+            formula(") = "), Number(item.derivative, decimal_only=True),
             f", {item.ratio:.0%} of the largest it can pass (", Math(item.maximum), ")", verdict,
             ".")
 
@@ -319,33 +313,33 @@ def _hazard(h: Hazard) -> Sentence:
                 "); its derivative is itself, so the gradient through it grows or shrinks "
                 "exponentially.")  # fmt: skip
     if h.kind == "sigmoid-stable":
-        return ("Computed as ", Tex("1/(1 + e^{-a})", "1/(1 + exp(-a))"), ", the sigmoid in "
-                "node ", node, " overflows ", Tex("e^{-a}", "exp(-a)"), " for ",
-                Tex("a < -709.78", "a < -709.78"), "; a stable version uses ",
-                Tex("e^{a}/(1 + e^{a})", "exp(a)/(1 + exp(a))"), " when ", Tex("a < 0", "a < 0"),
-                " (here ", Tex("a", "a"), " = ", arg, ").")  # fmt: skip
+        return ("Computed as ", formula("sigmoid naive"), ", the sigmoid in "
+                "node ", node, " overflows ", formula("e^-a"), " for ",
+                formula("a < -709.78"), "; a stable version uses ",
+                formula("sigmoid stable"), " when ", formula("a < 0"),
+                " (here ", formula("a"), " = ", arg, ").")  # fmt: skip
     if h.kind == "log1p":
         assert h.detail is not None
-        return ("Node ", node, " is ", Tex("\\log(1 + u)", "log(1 + u)"), " with ",
-                Tex("u = ", "u = "), Math(h.detail), ": when ", Tex("u", "u"), " is tiny, ",
-                Tex("1 + u", "1 + u"), " rounds to 1 and the result loses its digits; ",
-                Tex("\\mathrm{log1p}(u)", "log1p(u)"), " computes it accurately. Its "
-                "derivative ", Tex("1/(1 + u)", "1/(1 + u)"), " never exceeds 1 for ",
-                Tex("u \\ge 0", "u >= 0"), ".")  # fmt: skip
+        return ("Node ", node, " is ", formula("log(1 + u)"), " with ",
+                formula("u = "), Math(h.detail), ": when ", formula("u"), " is tiny, ",
+                formula("1 + u"), " rounds to 1 and the result loses its digits; ",
+                formula("log1p(u)"), " computes it accurately. Its "
+                "derivative ", formula("1/(1 + u)"), " never exceeds 1 for ",
+                formula("u >= 0"), ".")  # fmt: skip
     if h.kind == "logsumexp":
         return ("Node ", node, " takes the log of a sum of exponentials, which overflows for "
                 "large arguments; the log-sum-exp trick subtracts the largest argument first.")
     if h.kind == "division":
         assert h.detail is not None
         return ("The quotient in node ", node, " has the local derivative ",
-                Tex("-a/b^{2}", "-a/b^2"), " with respect to its denominator ",
-                Tex("b = ", "b = "), Math(h.detail), " (here ", arg, "): it grows like ",
-                Tex("1/b^{2}", "1/b^2"), " as ", Tex("b \\to 0", "b -> 0"), ". Guard the "
+                formula("-a/b^2"), " with respect to its denominator ",
+                formula("b = "), Math(h.detail), " (here ", arg, "): it grows like ",
+                formula("1/b^2"), " as ", formula("b -> 0"), ". Guard the "
                 "denominator (add a small ε) or clip the gradient.")  # fmt: skip
     if h.kind == "sqrt-zero":
         return ("The square root in node ", node, " has derivative ",
-                Tex("1/(2\\sqrt{a})", "1/(2 sqrt(a))"), ", which explodes as ",
-                Tex("a \\to 0^{+}", "a -> 0+"), "; add a small ε inside the root.")
+                formula("1/(2 sqrt(a))"), ", which explodes as ",
+                formula("a -> 0+"), "; add a small ε inside the root.")
     assert h.kind == "bounded-trig"
     return ("The sine or cosine in node ", node, " has a derivative bounded by 1 in size, so "
             "it never makes the gradient explode; at this point its argument is ", arg, ".")
@@ -361,7 +355,7 @@ def descent(s: Solution) -> list[Sentence]:
     change = "rose" if end.approx > first.objective.approx else "fell"
     objective: list[Part] = [Name(table.output)]
     if table.form is not None:
-        objective += [Tex(" = ", " = "), Math(table.form)]
+        objective += [formula("="), Math(table.form)]
     assert table.rate is not None
     sentences: list[Sentence] = [(
         f"Over {len(steps)} step{'s' * (len(steps) != 1)} with learning rate ",
@@ -384,12 +378,12 @@ def descent(s: Solution) -> list[Sentence]:
 
 def _values(values: Iterable[Value]) -> list[Part]:
     """A tuple of decimals as one formula: (0.1437, -0.2875, 0.1437)."""
-    parts: list[Part] = [Tex("\\left(", "(")]
+    parts: list[Part] = [formula("[")]
     for i, v in enumerate(values):
         if i:
-            parts.append(Tex(", ", ", "))
+            parts.append(formula(", "))
         parts.append(Number(v, decimal_only=True))
-    return [*parts, Tex("\\right)", ")")]
+    return [*parts, formula("]")]
 
 
 def activations(s: Solution) -> list[Sentence]:
@@ -398,10 +392,10 @@ def activations(s: Solution) -> list[Sentence]:
     reference_label, reference = s.variants[0]
     sentences: list[Sentence] = []
     for label, d in s.variants:
-        parts: list[Part] = [f"{label}: ", Name(d.graph.output), Tex(" = ", " = "),
+        parts: list[Part] = [f"{label}: ", Name(d.graph.output), formula("="),
                              Number(d.forward.values[d.graph.output], decimal_only=True)]
         for g in d.gradients:
-            parts += [", ", Partial(d.graph.output, g.input), Tex(" = ", " = "),
+            parts += [", ", Partial(d.graph.output, g.input), formula("="),
                       Number(g.value, decimal_only=True)]
             base = reference.backward.gradients.get(g.input)
             if label != reference_label and base is not None and base.approx != 0:

@@ -52,7 +52,8 @@ def forward_table(d: Derivation, digits: int) -> str:
         rows.append([
             str(step), m(math.name(node.id)),
             m(f"{math.name(node.id)} = {math.operation(node.op, arguments)}"),
-            m(math.operation(node.op, at_point) if not any(map(_long, at_point)) else "\\dots"),
+            m(math.operation(node.op, at_point) if not any(map(_long, at_point)) else
+              math.ELLIPSIS),
             exact(values[node.id].exact) if not _long(values[node.id].exact) else "",
             m(math.decimal(values[node.id].approx, digits)),
         ])  # fmt: skip
@@ -68,11 +69,10 @@ def backward_table(d: Derivation, digits: int) -> str:
         local = f"{math.partial(step.node, step.input)} = {math.tex(step.local)}"
         if not step.local.is_Number:
             local += f" {math.equals(step.local_value, digits)}"
-        product = (f"{_wrap(math.short(step.upstream, digits))} \\times "
-                   f"{_wrap(math.short(step.local_value, digits))} = "
-                   f"{math.short(step.downstream, digits)}")
-        rows.append([m(f"{math.name(step.node)} \\to {math.name(step.input)}"), step.rule,
-                     m(local), m(product)])  # fmt: skip
+        product = math.chain_product(math.short(step.upstream, digits),
+                                     math.short(step.local_value, digits),
+                                     math.short(step.downstream, digits))
+        rows.append([m(math.edge(step.node, step.input)), step.rule, m(local), m(product)])
     return table(["gradient flows", "rule", "local derivative", "upstream × local = downstream"],
                  rows)
 
@@ -83,7 +83,7 @@ def fan_out(d: Derivation, digits: int) -> list[str]:
     lines = []
     for gather in d.backward.gathers:
         parts = [d.backward.steps[i] for i in gather.steps]
-        terms = " + ".join(_wrap(math.decimal(p.downstream.approx, digits)) for p in parts)
+        terms = " + ".join(math.signed(math.decimal(p.downstream.approx, digits)) for p in parts)
         total = math.decimal(gather.total.approx, digits)
         sources = ", ".join(math.name(p.node) for p in parts)
         lines.append(f"{m(math.name(gather.node))} feeds {m(sources)}, so its gradient adds "
@@ -107,7 +107,7 @@ def check_table(d: Derivation, digits: int) -> str:
     rows = []
     for row in d.check.rows:
         label = m(math.partial(out, row.label)) if row.label in d.graph.inputs else (
-            m("v \\cdot \\nabla " + math.name(out)))  # fmt: skip
+            m(math.directional(out)))  # fmt: skip
         rows.append([label, cell(row.backward), cell(row.symbolic), cell(row.finite_difference)])
     return table(["", "backward pass", "SymPy diff", "finite difference"], rows, "lrrr")
 
@@ -118,8 +118,8 @@ def descent_table(table_: Descent, digits: int) -> str:
     rows = []
     for step in table_.steps:
         for i, u in enumerate(step.updates):
-            update = (f"{math.short(u.current, digits)} {sign} {rate} \\cdot "
-                      f"{_wrap(math.short(u.gradient, digits))} = {math.short(u.new, digits)}")
+            update = math.update(math.short(u.current, digits), sign, rate,
+                                 math.short(u.gradient, digits), math.short(u.new, digits))
             rows.append([str(step.number) if i == 0 else "", m(math.name(u.parameter)),
                          m(math.short(u.current, digits)), m(math.short(u.gradient, digits)),
                          m(update), m(math.short(u.new, digits))])  # fmt: skip
@@ -134,7 +134,7 @@ def objective_table(table_: Descent, digits: int) -> str:
         point = ", ".join(math.decimal(step.point[i].approx, digits) for i in step.point)
         after = "outside the domain" if step.objective_after is None else number(
             step.objective_after, digits)  # fmt: skip
-        rows.append([str(step.number), m(f"\\left({point}\\right)"),
+        rows.append([str(step.number), m(math.grouped(point)),
                      number(step.objective, digits), after])  # fmt: skip
     inputs = ", ".join(math.name(i) for i in table_.steps[0].point)
     return table(["step", f"point {m(f'({inputs})')}", f"{m(name)} before",
@@ -153,10 +153,6 @@ def variants_table(variants: Sequence[tuple[str, Derivation]], digits: int) -> s
                      *(m(math.decimal(grads[i].approx, digits)) if i in grads else "" for i in inputs)])  # fmt: skip
     header = ["variant", "function", m(math.name(out)), *(m(math.partial(out, i)) for i in inputs)]
     return table(header, rows, "ll" + "r" * (len(inputs) + 1))
-
-
-def _wrap(text: str) -> str:
-    return f"\\left({text}\\right)" if text.startswith("-") else text
 
 
 def _long(expr: Expr) -> bool:
