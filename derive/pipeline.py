@@ -51,8 +51,10 @@ def solve(exercise: Exercise) -> Solution:
         derivation = derive_at(graph, resolve_point(graph, exercise.at))
     variants = []
     for label, text in exercise.variants.items():
-        with exercise.located(f"variants.{label}"):
+        try:
             variants.append((label, backprop(text, at=exercise.at)))
+        except DeriveError as exc:  # the variant's text, not the shared values, is at fault
+            raise exercise.error(f"variants.{label}", f"variant {label!r}: {exc}") from None
     table = None
     if exercise.descent is not None:
         table = _descent(exercise, exercise.descent, function, derivation)

@@ -209,8 +209,6 @@ def test_duplicate_id_points_at_the_second_id_and_names_the_first_line(tmp_path:
     assert_at(error, 10, 9, "duplicate id 'a'", "(first on line 2)", path=str(path))
 
 
-@pytest.mark.xfail(reason="BUG: a duplicate id goes unreported when the first exercise with "
-                          "that id has another error (it is never registered)", strict=True)
 def test_duplicate_id_is_reported_even_when_the_first_exercise_is_invalid() -> None:
     text = EXERCISE.replace("{x: 1}", "{x: one}") + (
         "  - id: a\n    title: C\n    function: 2 * x\n    at: {x: 1}\n")  # fmt: skip
@@ -218,8 +216,6 @@ def test_duplicate_id_is_reported_even_when_the_first_exercise_is_invalid() -> N
     assert any("duplicate id 'a'" in e.detail and e.line == 6 for e in found), found
 
 
-@pytest.mark.xfail(reason="BUG: a duplicate id goes unreported when the second exercise with "
-                          "that id has another error", strict=True)
 def test_duplicate_id_is_reported_even_when_the_second_exercise_is_invalid() -> None:
     text = EXERCISE + "  - id: a\n    title: C\n    function: 2 * x\n    at: {x: one}\n"
     found = problems(text)
@@ -446,8 +442,6 @@ def test_descent_parameter_that_is_not_an_input() -> None:
     assert_at(error, 6, col(text, 6, "[w]"), "descent parameter 'w' is not an input")
 
 
-@pytest.mark.xfail(reason="BUG: a variant using a name the function lacks is blamed on the "
-                          "value in `at` (at.y), not on the variant", strict=True)
 def test_a_variant_with_other_inputs_points_at_the_variant() -> None:
     text = EXERCISE.replace("f(x) = x^2", "f(x, y) = x + y").replace("{x: 1}", "{x: 1, y: 2}")
     text += "    variants: {other: x + z}\n"
@@ -491,25 +485,18 @@ def test_expression_errors_of_every_kind_point_at_the_character(written: str, ba
     assert (error.line, error.column) == (4, col(text, 4, bad)), str(error)
 
 
-@pytest.mark.xfail(reason="BUG: the column inside a double-quoted scalar ignores escape "
-                          "sequences (\\x78 is 4 characters in the file, 1 in the value)",
-                   strict=True)  # fmt: skip
 def test_expression_column_after_an_escape_in_a_double_quoted_scalar() -> None:
     text = EXERCISE.replace("f(x) = x^2", '"f(x) = \\x78 + $"')
     error = problem(text)
     assert (error.line, error.column) == (4, col(text, 4, "$")), str(error)
 
 
-@pytest.mark.xfail(reason="BUG: the column inside a single-quoted scalar ignores the '' "
-                          "escape (two characters in the file, one in the value)", strict=True)
 def test_expression_column_after_an_escape_in_a_single_quoted_scalar() -> None:
     text = EXERCISE.replace("f(x) = x^2", "'f(x) = x + ''a'' + $'")
     error = problem(text)
     assert (error.line, error.column) == (4, col(text, 4, "$")), str(error)
 
 
-@pytest.mark.xfail(reason="BUG: with an explicit tag (!!str) before a scalar, the column "
-                          "is counted from the tag, not from the text", strict=True)
 @pytest.mark.parametrize("written", ["!!str f(x) = x + $", "!!str 'f(x) = x + $'"])
 def test_expression_column_after_an_explicit_tag(written: str) -> None:
     text = EXERCISE.replace("f(x) = x^2", written)
@@ -581,7 +568,7 @@ def test_bad_limit_arrow() -> None:
 def test_bad_limit_point() -> None:
     text = EXERCISE + "    limits:\n      - x -> 0\n      - x -> nowhere\n"
     error = problem(text)
-    assert_at(error, 8, 9, "the limit point in 'x -> nowhere'")
+    assert_at(error, 8, 14, "the limit point in 'x -> nowhere'")  # at 'nowhere' itself
 
 
 def test_limits_are_read_with_their_sides() -> None:

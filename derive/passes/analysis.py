@@ -229,9 +229,12 @@ def _limit(expr: Expr, variable: sympy.Symbol, target: Expr, side: str) -> Expr 
         return sympy.limit(expr, variable, target, side)
 
     try:
-        return within(LIMIT_SECONDS, compute)
+        value = within(LIMIT_SECONDS, compute)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
         return None  # SymPy gave up: as unsettled as running out of time
+    if value is None or value.has(sympy.Limit):
+        return None  # SymPy returned the limit unevaluated: it did not settle it
+    return value
 
 
 def _behaviour(value: Expr | None) -> str:

@@ -2,8 +2,8 @@
 
 Rational values stay exact through any number of steps. Irrational ones (sigma(1), e^-1)
 would nest deeper at every step, so a new value whose exact form grows past EXACT_OPS
-operations is replaced by a rational with ROUNDED_DIGITS significant digits, and the
-record says so. A step that leaves the domain ends the table with the reason.
+operations, or holds fractions of more than EXACT_DIGITS digits, is replaced by a rational
+with ROUNDED_DIGITS significant digits, and the record says so. A step that leaves the domain ends the table with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from derive.passes.forward import Forward, forward
 
 EXACT_OPS = 40
 """Largest exact form (in SymPy operations) a descended value keeps."""
+EXACT_DIGITS = 24
+"""Longest fraction (digits of numerator and denominator) inside a kept exact form."""
 ROUNDED_DIGITS = 30
 
 
@@ -154,12 +156,21 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
 def _update(parameter: str, current: Value, gradient: Value, rate: Expr, sign: int) -> Update:
     exact = current.exact + sign * rate * gradient.exact
     approx = current.approx + sign * _mp(rate, current.approx) * gradient.approx
-    rounded = not exact.is_Rational and sympy.count_ops(exact) > EXACT_OPS
+    rounded = not exact.is_Rational and _grown(exact)
     if rounded:
         digits = mpmath.nstr(approx, ROUNDED_DIGITS, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
         fraction = Fraction(digits)
         exact = sympy.Rational(fraction.numerator, fraction.denominator)
     return Update(parameter, current, gradient, Value.of(exact, approx), rounded)
+
+
+def _grown(exact: Expr) -> bool:
+    """Whether an irrational exact form is too big to carry into the next step: too many
+    operations, or fractions with long digits inside functions, on which SymPy's own
+    simplification (exp of a log of a long fraction, say) can run out of memory."""
+    if sympy.count_ops(exact) > EXACT_OPS:
+        return True
+    return any(len(str(n.p)) + len(str(n.q)) > EXACT_DIGITS for n in exact.atoms(sympy.Rational))
 
 
 def _mp(exact: Expr, like: Any) -> Any:

@@ -226,6 +226,8 @@ def _limit(result: LimitResult, out: str) -> Sentence:
     if result.limit.target.is_infinite:
         sides = {"+": "", "-": ""}
     values = [value for _, value in result.sides]
+    if all(value is None for value in values):
+        return (*parts, ": SymPy could not settle this limit within its time budget.")
     if len(values) == 2 and values[0] == values[1] and values[0] is not None:
         parts += [formula("->"), Math(values[0]), " from both sides"]
     else:
@@ -282,8 +284,13 @@ def _saturation(item: Saturation) -> Sentence:
     return (f"{'Sigmoid' if item.op == 'sigmoid' else 'Tanh'} node ", Name(item.node),
             " has local derivative ", name, formula("("), Number(item.argument, decimal_only=True),
             formula(") = "), Number(item.derivative, decimal_only=True),
-            f", {item.ratio:.0%} of the largest it can pass (", Math(item.maximum), ")", verdict,
+            f", {_share(item.ratio)} of the largest it can pass (", Math(item.maximum), ")", verdict,
             ".")
+
+
+def _share(ratio: float) -> str:
+    """79%, or 0.018% for tiny shares (never a misleading 0%)."""
+    return f"{ratio:.0%}" if ratio >= 0.01 or ratio == 0 else f"{ratio * 100:.2g}%"
 
 
 def stability(s: Solution) -> list[Sentence]:
@@ -349,25 +356,34 @@ def descent(s: Solution) -> list[Sentence]:
     table = s.descent
     if table is None:
         return [("This exercise takes no gradient-descent steps.",)]
-    steps = table.steps
-    first, last = steps[0], steps[-1]
-    end = last.objective_after if last.objective_after is not None else last.objective
-    change = "rose" if end.approx > first.objective.approx else "fell"
-    objective: list[Part] = [Name(table.output)]
-    if table.form is not None:
-        objective += [formula("="), Math(table.form)]
-    assert table.rate is not None
-    sentences: list[Sentence] = [(
-        f"Over {len(steps)} step{'s' * (len(steps) != 1)} with learning rate ",
-        Number(table.rate, decimal_only=True), ", the objective ", *objective, f" {change} from ",
-        Number(first.objective), " to ", Number(end), ".")]  # fmt: skip
+    first = table.steps[0]
+    done = [step for step in table.steps if step.objective_after is not None]
+    sentences: list[Sentence] = []
+    if done:
+        end = done[-1].objective_after
+        assert end is not None and table.rate is not None
+        objective: list[Part] = [Name(table.output)]
+        if table.form is not None:
+            objective += [formula("="), Math(table.form)]
+        change = ("stayed at" if end.approx == first.objective.approx else
+                  "rose from" if end.approx > first.objective.approx else "fell from")  # fmt: skip
+        moved: list[Part] = [f" {change} ", Number(first.objective)]
+        if change != "stayed at":
+            moved += [" to ", Number(end)]
+        sentences.append((f"Over {len(done)} step{'s' * (len(done) != 1)} with learning rate ",
+                          Number(table.rate, decimal_only=True), ", the objective ", *objective,
+                          *moved, "."))  # fmt: skip
     if table.final_gradient is not None:
-        parts: list[Part] = ["The gradient depends on the point: at the start it is "]
-        parts += _values(u.gradient for u in first.updates)
-        parts += ["; at the updated point it is "]
-        parts += _values(table.final_gradient.values())
-        parts.append(", so each step must recompute it where it stands.")
-        sentences.append(tuple(parts))
+        start = [u.gradient for u in first.updates]
+        final = list(table.final_gradient.values())
+        if all(a.approx == b.approx for a, b in zip(start, final, strict=True)):
+            sentences.append(("The gradient is the same at every point here, ", *_values(start),
+                              ": the objective is linear in the parameters, so every step "
+                              "moves them by the same amount.",))  # fmt: skip
+        else:
+            sentences.append(("The gradient depends on the point: at the start it is ",
+                              *_values(start), "; at the updated point it is ", *_values(final),
+                              ", so each step must recompute it where it stands."))  # fmt: skip
     if table.rounded:
         sentences.append(("Exact forms grew too long after a few steps; from there the table "
                           "carries 30 significant digits.",))  # fmt: skip

@@ -34,17 +34,27 @@ class Reader:
     def fail(self, node: yaml.Node, message: str, column: int = 0) -> None:
         """Record an error at `node`; `column` (1-based) points inside a one-line scalar."""
         place = self.place(node)
-        offset = column - 1 if column and place.inline else 0
-        self.errors.append(SpecError(self.path, place.line, place.column + offset, message))
+        self.errors.append(SpecError(self.path, place.line, place.at(column), message))
 
     @staticmethod
     def place(node: yaml.Node) -> Place:
+        """Where the node's value starts. Columns inside the value map onto the file only
+        when its text stands there verbatim on one line: after a tag or an opening quote,
+        but not through escapes (\\x78, '') or across folded lines."""
         start, end = node.start_mark, node.end_mark
-        style = getattr(node, "style", None)
-        quoted = style in ("'", '"')
-        inline = isinstance(node, yaml.ScalarNode) and start.line == end.line and (
-            style is None or quoted)  # fmt: skip
-        return Place(start.line + 1, start.column + 1 + (1 if quoted else 0), inline)
+        if not isinstance(node, yaml.ScalarNode) or start.line != end.line or not node.value:
+            return Place(start.line + 1, start.column + 1)
+        written = start.buffer[start.pointer : end.pointer] if start.buffer else ""
+        offset = written.find(node.value)
+        if offset >= 0:
+            return Place(start.line + 1, start.column + 1 + offset, inline=True)
+        style = str(getattr(node, "style", None))
+        body = written.rstrip()
+        opening = body.find(style) if style in ("'", '"') else -1
+        offsets = _unescaped(body[opening + 1 : -1], style, node.value) if opening >= 0 else None
+        if offsets is None:
+            return Place(start.line + 1, start.column + 1)
+        return Place(start.line + 1, start.column + 2 + opening, True, offsets)
 
     def count(self) -> None:
         self.seen += 1
@@ -87,8 +97,10 @@ class Reader:
         """Whether `node` is of `kind` ("map", "list", "text", "int", "bool", "scalar": a
         number or text, "any"); reports the mismatch otherwise."""
         self.count()
-        if node.tag not in _ALLOWED_TAGS:
-            self.fail(node, f"the tag {node.tag!r} is not allowed")
+        if node.tag not in _ALLOWED_TAGS:  # pointing at the tag itself, where the value starts
+            mark = node.start_mark
+            self.errors.append(SpecError(self.path, mark.line + 1, mark.column + 1,
+                                         f"the tag {node.tag!r} is not allowed"))  # fmt: skip
             return False
         actual = ("map" if isinstance(node, yaml.MappingNode) else
                   "list" if isinstance(node, yaml.SequenceNode) else "scalar")  # fmt: skip
@@ -144,6 +156,22 @@ class Reader:
             self.fail(node, str(exc), exc.column)
             return None
         return text
+
+
+def _unescaped(written: str, style: str, value: str) -> tuple[int, ...] | None:
+    """For each character of a quoted scalar's value, its offset in the written text:
+    '' stands for ' in single quotes, and \\x41, \\u0041, \\n... for one character in
+    double quotes. None when the text does not read back as the value."""
+    offsets, i = [], 0
+    while i < len(written):
+        offsets.append(i)
+        if style == "'" and written.startswith("''", i):
+            i += 2
+        elif style == '"' and written[i] == "\\" and i + 1 < len(written):
+            i += {"x": 4, "u": 6, "U": 10}.get(written[i + 1], 2)
+        else:
+            i += 1
+    return tuple(offsets) if len(offsets) == len(value) else None
 
 
 def _suggest(key: str, schema: Mapping[str, str]) -> str:

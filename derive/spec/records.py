@@ -19,6 +19,17 @@ class Place:
     line: int
     column: int
     inline: bool = False
+    offsets: tuple[int, ...] = ()
+    """Where each character of the value stands, from `column`, when escapes or doubled
+    quotes make the written text longer than the value; empty when they coincide."""
+
+    def at(self, column: int) -> int:
+        """The file column of the value's 1-based `column` (its start if it does not map)."""
+        if not column or not self.inline:
+            return self.column
+        if self.offsets:
+            return self.column + self.offsets[min(column, len(self.offsets)) - 1]
+        return self.column + column - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +94,7 @@ class Exercise:
         while key not in self.places and key:
             key = key.rsplit(".", 1)[0] if "." in key else ""
         place = self.places.get(key, Place(1, 1))
-        offset = column - 1 if column and place.inline else 0
-        return SpecError(self.path, place.line, place.column + offset, message)
+        return SpecError(self.path, place.line, place.at(column), message)
 
     @contextmanager
     def located(self, key: str) -> Iterator[None]:

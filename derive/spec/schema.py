@@ -76,7 +76,9 @@ def _read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(str(path), 1, 1, f"the file is not UTF-8 ({exc.reason})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecError(str(path), line, column, f"the file is not UTF-8 ({exc.reason})") from None
 
 
 def parse_spec(text: str, path: str = "<string>") -> Spec:
@@ -97,7 +99,7 @@ def _parse(text: str, path: str) -> tuple[Spec | None, list[SpecError]]:
         return None, [SpecError(path, line, column, f"invalid YAML: {exc.problem or exc}")]
     except yaml.YAMLError as exc:
         return None, [SpecError(path, 1, 1, f"invalid YAML: {exc}")]
-    if root is None:
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
         return None, [SpecError(path, 1, 1, "the file is empty; it needs a list of exercises")]
     reader = Reader(path)
     try:
@@ -120,17 +122,30 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
             r.fail(items, "the list of exercises is empty")
         for item in items.value:
             exercise = _exercise(r, item, defaults)
-            if exercise is None:
-                continue
-            if exercise.id in first:
-                r.errors.append(exercise.error(
-                    "id", f"duplicate id {exercise.id!r} (first on line {first[exercise.id]})"))
-                continue
-            first[exercise.id] = exercise.places["id"].line
-            exercises.append(exercise)
+            # Ids are compared as written, so a duplicate is reported even when either
+            # exercise has another problem.
+            id_node = _id_node(item)
+            duplicate = id_node is not None and str(id_node.value) in first
+            if id_node is not None and duplicate:
+                line = first[str(id_node.value)]
+                r.fail(id_node, f"duplicate id {id_node.value!r} (first on line {line})")
+            elif id_node is not None:
+                first[str(id_node.value)] = id_node.start_mark.line + 1
+            if exercise is not None and not duplicate:
+                exercises.append(exercise)
     title = str(top["title"].value) if "title" in top else "Exercises"
     description = str(top["description"].value) if "description" in top else ""
     return Spec(r.path, title, description, tuple(exercises))
+
+
+def _id_node(item: yaml.Node) -> yaml.ScalarNode | None:
+    if not isinstance(item, yaml.MappingNode):
+        return None
+    for key, value in item.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "id" and isinstance(
+                value, yaml.ScalarNode):  # fmt: skip
+            return value
+    return None
 
 
 def _defaults(r: Reader, node: yaml.Node | None) -> dict[str, Any]:
