@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,11 +29,15 @@ def within(seconds: float, compute: Callable[[], T]) -> T | None:
 
 
 def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
+    """The caller's own SIGALRM timer, if it had one, is put back with the time it had left."""
+
     def expire(signum: int, frame: Any) -> None:
         raise _OutOfTime
 
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_delay) if outer_delay else seconds)
     try:
         return compute()
     except _OutOfTime:
@@ -40,6 +45,9 @@ def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            left = max(outer_delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:

@@ -4,7 +4,10 @@ both read it)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,3 +71,30 @@ def sphinx_isolation() -> object:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site of the shipped exercises.yaml and docs/, built once per session."""
     return build(EXERCISES, tmp_path_factory.mktemp("site"))
+
+
+HANG_GUARD_SECONDS = 60
+"""No single test should come near this; the guard only turns a hang into a failure."""
+
+
+class HangError(Exception):
+    """A test ran past HANG_GUARD_SECONDS."""
+
+
+@pytest.fixture
+def hang_guard() -> Iterator[None]:
+    """Interrupts a test that hangs. A timer thread sends SIGUSR1, not SIGALRM: derive
+    itself bounds SymPy's limits with SIGALRM, and the two must not cancel each other."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise HangError(f"still running after {HANG_GUARD_SECONDS} s")
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    timer = threading.Timer(HANG_GUARD_SECONDS, os.kill, (os.getpid(), signal.SIGUSR1))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, previous)

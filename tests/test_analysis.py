@@ -10,14 +10,12 @@ into a failure; no test asserts on timings.
 from __future__ import annotations
 
 import math
-import os
-import signal
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import sympy
+from conftest import HANG_GUARD_SECONDS
 
 import derive.passes.analysis as analysis_module
 from derive import backprop
@@ -27,27 +25,7 @@ from derive.render import sentences
 from derive.solution import Solution, Workbook
 from derive.spec import Limit, parse_spec
 
-HANG_GUARD_SECONDS = 60
-
-
-class HangError(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def hang_guard() -> Iterator[None]:
-    def interrupt(signum: int, frame: object) -> None:
-        raise HangError(f"still running after {HANG_GUARD_SECONDS} s")
-
-    previous = signal.signal(signal.SIGUSR1, interrupt)
-    timer = threading.Timer(HANG_GUARD_SECONDS, os.kill, (os.getpid(), signal.SIGUSR1))
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGUSR1, previous)
+pytestmark = pytest.mark.usefixtures("hang_guard")
 
 
 @pytest.fixture(scope="module")

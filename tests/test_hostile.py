@@ -8,8 +8,6 @@ the suite. No test asserts on timings.
 from __future__ import annotations
 
 import math
-import signal
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,25 +17,7 @@ import sympy
 from derive import DeriveError, backprop
 from derive.errors import ParseError
 
-HANG_GUARD_SECONDS = 20
-
-
-class HangError(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def hang_guard() -> Iterator[None]:
-    def alarm(signum: int, frame: object) -> None:
-        raise HangError(f"still running after {HANG_GUARD_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(HANG_GUARD_SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+pytestmark = pytest.mark.usefixtures("hang_guard")
 
 
 def refused(text: object, at: object = None, names: dict[str, str] | None = None) -> str:

@@ -11,38 +11,18 @@ and must point at the same kind of place.
 from __future__ import annotations
 
 import re
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sympy
+from conftest import HANG_GUARD_SECONDS
 
 from derive.errors import DeriveError, SpecError, SpecErrors
 from derive.pipeline import load, solve
 from derive.spec import Exercise, Limit, Spec, parse_spec, read_spec, read_valid_part
 
-HANG_GUARD_SECONDS = 20
-"""No test here should take a second; this only turns a hang into a failure."""
-
-
-class HangError(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def hang_guard() -> Iterator[None]:
-    def alarm(signum: int, frame: object) -> None:
-        raise HangError(f"still running after {HANG_GUARD_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(HANG_GUARD_SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+pytestmark = pytest.mark.usefixtures("hang_guard")
 
 
 # --------------------------------------------------------------------------------------
