@@ -109,9 +109,11 @@ def report(d: Derivation, digits: int = 6) -> Group:
                           decimal(g.value.approx, digits))  # fmt: skip
 
     check = d.check
+    size = ("identical" if check.largest_error == 0 else
+            f"largest relative difference {check.largest_error:.1e}")  # fmt: skip
     verdict = Text(
         f"Check ({check.method}): backward pass, sympy.diff and finite differences "
-        f"{check.verdict}; largest relative difference {check.largest_error:.1e}",
+        f"{check.verdict}; {size}",
         style="green" if check.agree else "bold red",
     )
     notes = [Text(f"note: {note}") for note in check.notes]
