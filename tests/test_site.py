@@ -546,8 +546,7 @@ def test_a_problem_in_the_exercise_file_is_a_warning_at_its_file_and_line(
 @pytest.mark.parametrize("problem", YAML_PROBLEMS)
 def test_a_problem_in_the_exercise_file_is_a_warning_with_its_line(
         tmp_path: Path, problem: str) -> None:  # fmt: skip
-    """What holds today (the file's name aside, see the xfail above): one warning, with
-    the right line and message, and no traceback."""
+    """One warning per problem, with the right line and message, and no traceback."""
     text, marker, message = YAML_PROBLEMS[problem]
     folder = project(tmp_path, exercises=text)
     yaml = folder / "tiny.yaml"
@@ -557,7 +556,7 @@ def test_a_problem_in_the_exercise_file_is_a_warning_with_its_line(
     assert "Traceback" not in warnings and "Exception" not in warnings
     ours = [w for w in warnings.splitlines() if "[derive.exercise]" in w]
     assert len(ours) == 1 and message in ours[0]
-    assert re.match(rf"{re.escape(str(yaml))}(\.rst)?:{line}: WARNING: ", ours[0])
+    assert re.match(rf"{re.escape(str(yaml))}:{line}: WARNING: ", ours[0])
 
 
 def test_an_exercise_that_cannot_be_derived_gives_one_warning_and_no_dead_link(
