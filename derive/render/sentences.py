@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from sympy import Expr
 
 from derive.ops import Value
-from derive.passes.analysis import Hazard, Kink, LimitResult, Restriction, Saturation
+from derive.passes.analysis import (
+    EXP_OVERFLOW,
+    EXP_UNDERFLOW,
+    Hazard,
+    Kink,
+    LimitResult,
+    Restriction,
+    Saturation,
+)
 from derive.render import math as latex
 from derive.render import text as plaintext
 from derive.solution import Solution
@@ -316,13 +324,15 @@ def _hazard(h: Hazard) -> Sentence:
     arg = Number(h.argument, decimal_only=True) if h.argument is not None else ""
     if h.kind == "exp-overflow":
         return ("The exponential in node ", node, " overflows float64 once its argument "
-                "exceeds 709.78 and underflows to 0 below −745.13 (here the argument is ", arg,
+                f"exceeds {EXP_OVERFLOW:.2f} and underflows to 0 below \u2212{-EXP_UNDERFLOW:.2f} (here "
+                "the argument is ", arg,
                 "); its derivative is itself, so the gradient through it grows or shrinks "
                 "exponentially.")  # fmt: skip
     if h.kind == "sigmoid-stable":
         return ("Computed as ", formula("sigmoid naive"), ", the sigmoid in "
                 "node ", node, " overflows ", formula("e^-a"), " for ",
-                formula("a < -709.78"), "; a stable version uses ",
+                Tex(f"a < {-EXP_OVERFLOW:.2f}", f"a < {-EXP_OVERFLOW:.2f}"),
+                "; a stable version uses ",
                 formula("sigmoid stable"), " when ", formula("a < 0"),
                 " (here ", formula("a"), " = ", arg, ").")  # fmt: skip
     if h.kind == "log1p":

@@ -52,9 +52,9 @@ def forward_table(d: Derivation, digits: int) -> str:
         rows.append([
             str(step), m(math.name(node.id)),
             m(f"{math.name(node.id)} = {math.operation(node.op, arguments)}"),
-            m(math.operation(node.op, at_point) if not any(map(_long, at_point)) else
+            m(math.operation(node.op, at_point) if not any(map(too_long, at_point)) else
               math.ELLIPSIS),
-            exact(values[node.id].exact) if not _long(values[node.id].exact) else "",
+            exact(values[node.id].exact) if not too_long(values[node.id].exact) else "",
             m(math.decimal(values[node.id].approx, digits)),
         ])  # fmt: skip
     return table(["step", "node", "operation", "with values", "exact", "decimal"], rows,
@@ -94,7 +94,7 @@ def fan_out(d: Derivation, digits: int) -> list[str]:
 def gradient_table(d: Derivation, digits: int) -> str:
     out = d.graph.output
     rows = [[m(math.partial(out, g.input)), m(math.tex(g.closed_form)),
-             exact(g.value.exact) if not _long(g.value.exact) else "",
+             exact(g.value.exact) if not too_long(g.value.exact) else "",
              m(math.decimal(g.value.approx, digits))] for g in d.gradients]  # fmt: skip
     return table(["gradient", "closed form", "exact", "decimal"], rows, "lllr")
 
@@ -153,7 +153,3 @@ def variants_table(variants: Sequence[tuple[str, Derivation]], digits: int) -> s
                      *(m(math.decimal(grads[i].approx, digits)) if i in grads else "" for i in inputs)])  # fmt: skip
     header = ["variant", "function", m(math.name(out)), *(m(math.partial(out, i)) for i in inputs)]
     return table(header, rows, "ll" + "r" * (len(inputs) + 1))
-
-
-def _long(expr: Expr) -> bool:
-    return too_long(expr)
