@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Set up a development machine from scratch: Debian's Graphviz (circuit diagrams) and
-# Chromium (the browser test) when apt-get is usable, then .venv with derive and its
-# pinned dependencies. Safe to run again.
+# Set up a development machine from scratch: Debian's Graphviz (circuit layout), Chromium
+# (the browser test), TeX Live with latexmk (the PDF workbook), rsvg-convert (circuits in
+# the PDF) and pdftotext (the PDF test), when apt-get is usable; then .venv with derive and
+# its pinned dependencies. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if command -v apt-get >/dev/null 2>&1; then
-  packages=(graphviz chromium fonts-dejavu-core)
+  packages=(graphviz chromium fonts-dejavu-core texlive-latex-base texlive-latex-recommended
+            texlive-latex-extra texlive-fonts-recommended lmodern latexmk librsvg2-bin
+            poppler-utils)
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -26,5 +29,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c constraints.txt -e ".[docs,dev]"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[docs,dev,bench]"
 echo "setup: ready; try .venv/bin/derive --help"
