@@ -16,12 +16,11 @@ from typing import Any, NamedTuple
 import sympy
 from sympy import Expr
 
+from derive.bounds import MAX_EXACT_BITS, too_large
 from derive.errors import DeriveError
 from derive.symbolic import relu, sigmoid
 
-MAX_EXACT_BITS = 12_000
-"""Largest numerator or denominator, in bits, exact arithmetic may produce (~3600 digits;
-Python refuses to print integers of more than 4300 digits)."""
+__all__ = ["CONSTANTS", "FUNCTIONS", "MAX_EXACT_BITS", "OPS", "Op", "Value", "sign", "too_large"]
 
 MAX_MAGNITUDE = 10**8
 """Largest |ln value| the numeric pass accepts: beyond it even arbitrary precision stalls."""
@@ -62,12 +61,6 @@ def sign(value: Value) -> int:
     return 0  # exactly zero, or too close to zero to tell apart
 
 
-def too_large(exact: Expr) -> bool:
-    """Whether an exact value holds a numerator or denominator past MAX_EXACT_BITS."""
-    numbers = [exact] if exact.is_Rational else exact.atoms(sympy.Rational)
-    return any(max(abs(n.p).bit_length(), n.q.bit_length()) > MAX_EXACT_BITS for n in numbers)
-
-
 def is_integer(value: Value) -> bool:
     return bool(value.exact.is_integer)
 
@@ -85,15 +78,35 @@ def _brief(number: Expr) -> str:
     return text if len(text) <= 24 else f"{text[:10]}...({len(text)} characters)"
 
 
+SMALL_EXPONENT = 64
+"""Largest |exponent| whose power of a non-rational base is computed without bounding it
+first (measuring such a base evaluates it, which costs its whole size)."""
+
+
 def _power(base: Expr, exponent: Expr) -> Expr:
     """base ** exponent, refusing exact results too large to compute (10**10**10)."""
-    if (base.is_number and exponent.is_Rational and base not in (0, 1, -1)
-            and abs(exponent) * _bits(base) > MAX_EXACT_BITS):
+    if not exponent.is_Rational or base.is_Symbol or base in (0, 1, -1):
+        return sympy.Pow(base, exponent)
+    if base.is_Rational or (abs(exponent) > SMALL_EXPONENT and base.is_number):
+        bits = _bits(base)
+    else:
+        bits = 0.0
+    if abs(exponent) * bits > MAX_EXACT_BITS:
         raise DeriveError(
             f"the power {_brief(base)}^{_brief(exponent)} is too large to compute "
             f"exactly (more than {MAX_EXACT_BITS} bits)"
         )
     return sympy.Pow(base, exponent)
+
+
+def _tanh(a: Expr) -> Expr:
+    """tanh(a). Of a sum, SymPy's evaluation only peels off i*pi terms (real sums have none),
+    takes out a minus sign, and asks whether the sum is zero: an assumption query that costs
+    milliseconds on each weighted sum of a network. The sign is taken out here; the query,
+    which could only turn tanh(0) into 0, is skipped."""
+    if a.is_Add and not a.could_extract_minus_sign():
+        return sympy.tanh(a, evaluate=False)
+    return sympy.tanh(a)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +262,7 @@ OPS: dict[str, Op] = {
            lambda c, a: c.cos(a), lambda c, a: (-c.sin(a),)),
         Op("tan", ("tan rule",), sympy.tan, lambda a: (1 + sympy.tan(a) ** 2,),
            lambda c, a: c.tan(a), lambda c, a: (1 + c.tan(a) ** 2,), undefined=_tan_undefined),
-        Op("tanh", ("tanh rule",), sympy.tanh, lambda a: (1 - sympy.tanh(a) ** 2,),
+        Op("tanh", ("tanh rule",), _tanh, lambda a: (1 - _tanh(a) ** 2,),
            lambda c, a: c.tanh(a), lambda c, a: (1 - c.tanh(a) ** 2,)),
         Op("sigmoid", ("sigmoid rule",), sigmoid, lambda a: (sigmoid(a) * (1 - sigmoid(a)),),
            _sigmoid_numeric,
