@@ -19,7 +19,7 @@ MAX_EXACT_BITS = 12_000
 """Largest numerator or denominator, in bits, exact arithmetic may produce (~3600 digits;
 Python refuses to print integers of more than 4300 digits)."""
 
-MAX_EXACT_SIZE = 20_000
+MAX_EXACT_SIZE = 2_000
 """Largest exact value, in nodes of its expression tree: past it a value is carried as a
 decimal of the numeric pass's precision (a SymPy Float) instead of as an exact form."""
 

@@ -17,7 +17,7 @@ import sympy
 from sympy import Expr
 
 from derive.bounds import MAX_EXACT_BITS, Sizes
-from derive.errors import DomainError
+from derive.errors import DeriveError, DomainError
 from derive.graph import Graph
 from derive.ops import OPS, Value
 from derive.passes.forward import Forward, bounded
@@ -134,20 +134,25 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
             raise DomainError(node.id, node.source, reason)
         symbolic = op.partials(*(graph.argument(i) for i in node.inputs))
         numeric = op.numeric_partials(ctx, *(a.approx for a in args))
-        at_point = {graph.symbol(i): a.exact for i, a in zip(node.inputs, args, strict=True)}
+        # The partials applied to the exact values, not substituted into the symbolic ones:
+        # the table's functions leave large arguments unevaluated (ops.EVALUATE_LIMIT)
+        try:
+            exact = op.partials(*(a.exact for a in args))
+        except DeriveError as exc:  # a power too large to compute exactly
+            raise DomainError(node.id, node.source, str(exc)) from None
         for position, source in enumerate(node.inputs):
             if not needed[position]:
                 continue
             local = symbolic[position]
-            local_exact = local.xreplace(at_point)
+            local_exact = exact[position]
             local_value = bounded(Value.of(local_exact, numeric[position]),
                                   sizes.measure(local_exact).nodes)
-            exact = product(upstream.exact, local_value.exact)
-            size = sizes.measure(exact)
+            downstream_exact = product(upstream.exact, local_value.exact)
+            size = sizes.measure(downstream_exact)
             if size.bits > MAX_EXACT_BITS:
                 raise DomainError(node.id, node.source, "the exact gradient has numbers of more "
                                   f"than {MAX_EXACT_BITS} bits")  # fmt: skip
-            downstream = bounded(Value.of(exact, upstream.approx * local_value.approx),
+            downstream = bounded(Value.of(downstream_exact, upstream.approx * local_value.approx),
                                  size.nodes)
             contributions[source].append(len(steps))
             steps.append(ChainStep(node.id, source, position, op.rule(position), local,

@@ -28,7 +28,7 @@ from sympy import Expr
 from derive.graph import Graph
 from derive.numeric import FD, FD_PRECISION, to_mp
 from derive.passes.forward import Forward, numeric_value
-from derive.passes.gradients import Gradient, tree_sizes
+from derive.passes.gradients import Gradient, form_sizes, tree_sizes
 from derive.passes.tangent import NotReal, directional
 from derive.symbolic import primitive
 
@@ -112,7 +112,8 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
             "at a kink (" + ", ".join(f"{graph.node(k).source} = 0" for k in fwd.kinks) + ") "
             "the derivative is taken as the subgradient 0; finite differences do not apply"
         )
-    whole = tree_sizes(graph)[graph.output] <= SMALL_TREE
+    forms = form_sizes(graph)
+    whole = max(tree_sizes(graph)[graph.output], *(forms[i] for i in inputs)) <= SMALL_TREE
     backward = {g.input: g.value.approx for g in grads}
     if len(inputs) <= PER_INPUT_LIMIT:
         method, direction = "per input", ()

@@ -6,6 +6,10 @@ Nothing is simplified beyond SymPy's automatic evaluation: the forms keep the ru
 Where a form written in the inputs alone would be far larger than the graph (a chain
 y2 = sin(y1)*y1, y3 = sin(y2)*y2, ... doubles at every step), it is written through the
 intermediates instead: their symbols stand in the form, and `Gradient.through` names them.
+Where even that is too large (each y feeds two nodes, so the gradient's own form doubles at
+every step too), the form is the last chain-rule step: the gradients of the intermediates
+stand in it as symbols d<f>_d<node> (`Gradient.upstream` names them), their values being
+the backward pass's.
 """
 
 from __future__ import annotations
@@ -15,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy
-from sympy import Expr
+from sympy import Expr, Symbol
 
 from derive.graph import Graph
 from derive.ops import OPS, Value
 from derive.passes.backward import Backward
 
-MAX_FORM_SIZE = 20_000
+MAX_FORM_SIZE = 5_000
 """Largest closed form, in nodes of its expression tree, written in the inputs alone; a
 larger one is written through the intermediates."""
 _CAP = 1 << 62  # sizes are bounds: past this they only need to be "too large"
@@ -38,20 +42,31 @@ class Gradient:
     """Intermediate nodes whose symbols stand in `closed_form` for their own expressions
     (in topological order; their definitions are the graph's), because the form written in
     the inputs alone would be far larger than the graph. Empty when it is in the inputs."""
+    upstream: tuple[str, ...] = ()
+    """Intermediate nodes whose gradient d f / d node stands in `closed_form` as the symbol
+    `gradient_symbol(f, node)`; empty unless even `through` could not keep it small."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {"input": self.input, "closed_form": sympy.sstr(self.closed_form),
                 **self.value.to_dict()}  # fmt: skip
         if self.through:
             data["through"] = list(self.through)
+        if self.upstream:
+            data["upstream"] = list(self.upstream)
         return data
 
 
 def gradients(graph: Graph, bwd: Backward) -> tuple[Gradient, ...]:
     """One Gradient per scalar input of `graph`, in input order."""
-    through = intermediates(graph)
-    forms = closed_forms(graph, bwd, through)
-    return tuple(Gradient(i, forms[i], bwd.gradients[i], through) for i in graph.inputs)
+    through, upstream = intermediates(graph)
+    forms = closed_forms(graph, bwd, through, upstream)
+    return tuple(Gradient(i, forms[i], bwd.gradients[i], through, upstream)
+                 for i in graph.inputs)  # fmt: skip
+
+
+def gradient_symbol(output: str, node: str) -> Symbol:
+    """The symbol d<output>_d<node> standing for d output / d node in a closed form."""
+    return Symbol(f"d{output}_d{node}", real=True)
 
 
 def tree_sizes(graph: Graph, kept: Collection[str] = ()) -> dict[str, int]:
@@ -83,31 +98,35 @@ def form_sizes(graph: Graph, kept: Collection[str] = ()) -> dict[str, int]:
     return sizes
 
 
-def intermediates(graph: Graph) -> tuple[str, ...]:
-    """The nodes written as symbols in the closed forms: none when every form in the inputs
-    stays within MAX_FORM_SIZE; else the author's named intermediates, if that is enough;
-    else every intermediate operation."""
+def intermediates(graph: Graph) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The nodes whose values, and those whose gradients, are written as symbols in the
+    closed forms: none when every form in the inputs stays within MAX_FORM_SIZE; else the
+    author's named intermediates, if that is enough; else every intermediate operation; else
+    every intermediate operation's value and gradient."""
 
     def largest(kept: Collection[str]) -> int:
         sizes = form_sizes(graph, kept)
         return max((sizes[i] for i in graph.inputs), default=0)
 
     if largest(()) <= MAX_FORM_SIZE:
-        return ()
+        return (), ()
     operations = [n.id for n in graph.operations
                   if n.id != graph.output and not graph.is_constant(n.id)]  # fmt: skip
     named = [i for i in operations if graph.node(i).named]
-    kept = set(named)
-    if not named or largest(kept) > MAX_FORM_SIZE:
-        named = operations
-    return tuple(named)
+    if named and largest(set(named)) <= MAX_FORM_SIZE:
+        return tuple(named), ()
+    if largest(set(operations)) <= MAX_FORM_SIZE:
+        return tuple(operations), ()
+    return tuple(operations), tuple(operations)
 
 
-def closed_forms(graph: Graph, bwd: Backward, through: Collection[str] = ()) -> dict[str, Expr]:
+def closed_forms(graph: Graph, bwd: Backward, through: Collection[str] = (),
+                 upstream: Collection[str] = ()) -> dict[str, Expr]:
     """d output / d node as an expression of the inputs (and of the `through` nodes'
-    symbols), for every node the pass reached."""
+    symbols, and the `upstream` nodes' gradient symbols), for every node the pass reached."""
     parts: dict[str, list[Expr]] = {node.id: [] for node in graph.nodes}
     forms: dict[str, Expr] = {graph.output: sympy.S.One}
+    forms.update({i: gradient_symbol(graph.output, i) for i in upstream})
     written = _written(graph, through)
 
     def form(node_id: str) -> Expr:
