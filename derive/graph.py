@@ -127,8 +127,17 @@ def build_graph(
 ) -> Graph:
     """The graph of `function`; `vectors` gives the length of each vector input and `where`
     names intermediate expressions (usable as let-bindings). Raises DeriveError."""
+    if where is not None and not (isinstance(where, Mapping) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in where.items())):
+        raise DeriveError("the names must map each name to the expression it names, such as "
+                          f"{{'q': 'x + y'}}; got {_kind(where)}")
     builder = _Builder(function, dict(vectors or {}), dict(where or {}))
     return builder.graph()
+
+
+def _kind(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 @dataclass(slots=True)
