@@ -139,9 +139,12 @@ def _check_magnitude(approx: Expr, what: str) -> None:
     if not isinstance(approx, sympy.Float) or not approx:
         return
     _, _, exponent, bits = approx._mpf_
-    if abs(exponent + bits) > MAX_EXACT_BITS or exponent < -MAX_EXACT_BITS:
-        raise InputError(f"{what}: {sympy.sstr(approx, full_prec=False)} is out of range "
-                         f"(magnitudes from 2**-{MAX_EXACT_BITS} to 2**{MAX_EXACT_BITS})")
+    if exponent + bits > MAX_EXACT_BITS:
+        raise InputError(f"{what}: {sympy.sstr(approx, full_prec=False)} is too large "
+                         f"(magnitudes up to 2**{MAX_EXACT_BITS})")
+    if exponent + bits < -MAX_EXACT_BITS or exponent < -MAX_EXACT_BITS:
+        raise InputError(f"{what}: {sympy.sstr(approx, full_prec=False)} is too small or too "
+                         f"precise (magnitudes down to 2**-{MAX_EXACT_BITS})")
 
 
 def _from_text(text: str, what: str) -> Expr:
