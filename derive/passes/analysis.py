@@ -171,7 +171,7 @@ def analyse(d: Derivation, limits: Sequence[Limit] = ()) -> Analysis:
 
 
 def _restrictions(graph: Graph, node: Node) -> list[Restriction]:
-    args = [graph.node(i).expr for i in node.inputs]
+    args = [graph.written(i) for i in node.inputs]  # in the inputs unless huge (engine)
     found: list[tuple[Expr, str, str]] = []
     if node.op == "div":
         found.append((args[1], "zero", "function"))
@@ -204,7 +204,7 @@ def _possible(expr: Expr, relation: str) -> bool:
 
 def _kinks(d: Derivation) -> list[Kink]:
     graph = d.graph
-    return [Kink(n.id, n.source, n.op, graph.node(n.inputs[0]).expr, n.id in d.forward.kinks)
+    return [Kink(n.id, n.source, n.op, graph.written(n.inputs[0]), n.id in d.forward.kinks)
             for n in graph.operations if n.op in ("relu", "abs")]  # fmt: skip
 
 
@@ -212,9 +212,12 @@ def _limits(d: Derivation, limit: Limit) -> list[LimitResult]:
     graph = d.graph
     variable = graph.symbol(limit.variable)
     others = {graph.symbol(i): d.point[i] for i in graph.inputs if i != limit.variable}
-    targets = [("", graph.node(graph.output).expr)]
+    targets = [("", graph.written(graph.output))]
     targets += [(g.input, g.closed_form) for g in d.gradients]
     sides = ("+", "-") if limit.side == "+-" else (limit.side,)
+    if _through(d):  # forms in intermediates' symbols: a limit in one input would be wrong
+        return [LimitResult(limit, of, expr, tuple((side, None) for side in sides))
+                for of, expr in targets]  # fmt: skip
     results = []
     for of, expr in targets:
         fixed = primitive(expr.xreplace(others)).replace(
@@ -291,11 +294,17 @@ def _hazards(d: Derivation, node: Node) -> list[Hazard]:
         if inner.op == "add" and all(graph.node(i).op == "exp" for i in inner.inputs):
             found.append(Hazard("logsumexp", node.id, node.source, argument))
         return found
-    if node.op == "div" and args[1].expr.free_symbols and _possible(args[1].expr, "zero"):
-        return [Hazard("division", node.id, node.source, values[node.inputs[1]], args[1].expr)]
-    if node.op == "sqrt" and args[0].expr.free_symbols and _possible(args[0].expr, "zero"):
-        return [Hazard("sqrt-zero", node.id, node.source, argument, args[0].expr)]
+    exprs = [graph.written(i) for i in node.inputs]  # in the inputs unless huge (engine)
+    if node.op == "div" and exprs[1].free_symbols and _possible(exprs[1], "zero"):
+        return [Hazard("division", node.id, node.source, values[node.inputs[1]], exprs[1])]
+    if node.op == "sqrt" and exprs[0].free_symbols and _possible(exprs[0], "zero"):
+        return [Hazard("sqrt-zero", node.id, node.source, argument, exprs[0])]
     return []
+
+
+def _through(d: Derivation) -> bool:
+    """Whether the closed forms are written through intermediates (too large otherwise)."""
+    return any(g.through or g.upstream for g in d.gradients)
 
 
 def _plus_one(graph: Graph, node: Node) -> Expr | None:
@@ -305,7 +314,7 @@ def _plus_one(graph: Graph, node: Node) -> Expr | None:
     left, right = (graph.node(i) for i in node.inputs)
     for one, other in ((left, right), (right, left)):
         if one.op == "const" and one.expr == 1:
-            return other.expr
+            return graph.written(other.id)
     return None
 
 
@@ -324,6 +333,8 @@ def _rounded(size: Any) -> Any:
 def _stationary(d: Derivation) -> Stationary:
     graph = d.graph
     symbols = [graph.symbol(i) for i in graph.inputs]
+    if _through(d):
+        return Stationary(None, "the gradient is written through intermediates")
     forms = [primitive(g.closed_form) for g in d.gradients]
 
     numerators = [sympy.fraction(sympy.together(form))[0] for form in forms]

@@ -13,6 +13,7 @@ from derive.derivation import Derivation
 from derive.ops import Value
 from derive.passes.descent import Descent
 from derive.render import math
+from derive.passes.gradients import gradient_symbol
 from derive.render.notation import too_long
 
 
@@ -96,7 +97,29 @@ def gradient_table(d: Derivation, digits: int) -> str:
     rows = [[m(math.partial(out, g.input)), m(math.tex(g.closed_form)),
              exact(g.value.exact) if not too_long(g.value.exact) else "",
              m(math.decimal(g.value.approx, digits))] for g in d.gradients]  # fmt: skip
-    return table(["gradient", "closed form", "exact", "decimal"], rows, "lllr")
+    text = table(["gradient", "closed form", "exact", "decimal"], rows, "lllr")
+    note = _through(d)
+    return f"{text.rstrip()}\n\n{note}\n" if note else text
+
+
+def _through(d: Derivation) -> str:
+    """The note under the table when the engine wrote the closed forms through intermediates."""
+    first = d.gradients[0] if d.gradients else None
+    if first is None or not first.through:
+        return ""
+
+    def names(ids: tuple[str, ...]) -> str:
+        shown = [math.name(i) for i in ids]
+        return m(", ".join([*shown[:4], r"\dots", shown[-1]] if len(ids) > 6 else shown))
+
+    note = (f"The closed forms are written through the intermediates {names(first.through)} "
+            "(defined in the forward pass): written in the inputs alone they would be far "
+            "larger than the graph.")
+    if first.upstream:
+        note += (f" They also use the gradients of {names(first.upstream)} as symbols "
+                 f"{m(math.tex(gradient_symbol(d.graph.output, first.upstream[0])))}, ..., "
+                 "whose values the backward pass gives.")
+    return note
 
 
 def check_table(d: Derivation, digits: int) -> str:
