@@ -29,7 +29,7 @@ from derive.graph import Graph
 from derive.numeric import FD, FD_PRECISION, to_mp
 from derive.passes.forward import Forward, numeric_value
 from derive.passes.gradients import Gradient, form_sizes, tree_sizes
-from derive.passes.tangent import NotReal, directional
+from derive.passes.tangent import NotRealError, directional
 from derive.symbolic import primitive
 
 PER_INPUT_LIMIT = 16
@@ -158,7 +158,7 @@ def _symbolic(graph: Graph, fwd: Forward, direction: dict[str, Expr], whole: boo
     try:
         return ctx.mpf(directional(graph, point, {i: int(v) for i, v in direction.items()},
                                    precise))  # fmt: skip
-    except NotReal as exc:
+    except NotRealError as exc:
         notes.append(f"SymPy's derivatives could not be evaluated to a real number ({exc})")
         return None
 

@@ -12,8 +12,8 @@ from sympy import Expr
 from derive.derivation import Derivation
 from derive.ops import Value
 from derive.passes.descent import Descent
-from derive.render import math
 from derive.passes.gradients import gradient_symbol
+from derive.render import math
 from derive.render.notation import too_long
 
 
