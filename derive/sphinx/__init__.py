@@ -63,6 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-updated", _read)
     app.connect("html-page-context", short_sidebar, priority=400)  # before furo's (500)
     app.connect("html-page-context", _writing)
+    app.connect("html-collect-pages", _forget_words)
     app.connect("build-finished", remove_outputs)
     app.connect("build-finished", _written, priority=900)
     app.add_css_file("derive.css")
@@ -93,6 +94,19 @@ def _writing(app: Sphinx, pagename: str, *args: Any) -> None:
         app.derive_written = written + 1  # type: ignore[attr-defined]
         if not written:
             pause("writing")
+
+
+def _forget_words(app: Sphinx) -> list[Any]:
+    """html-collect-pages (before the search index is written): Sphinx keeps, in an
+    incremental build, the words of removed or rewritten pages with no page left, which a
+    fresh build does not have; drop them, so both write the same index."""
+    indexer = getattr(app.builder, "indexer", None)
+    if indexer is not None:
+        indexer.prune(app.env.all_docs)
+        for mapping in (indexer._mapping, indexer._title_mapping):
+            for word in [w for w, pages in mapping.items() if not pages]:
+                del mapping[word]
+    return []
 
 
 def _written(app: Sphinx, exception: BaseException | None) -> None:

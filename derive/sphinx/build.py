@@ -81,13 +81,13 @@ def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solu
     doctrees = real_folder(out.parent / ".doctrees", "the Sphinx environment folder")
     _unlink_links(doctrees)
     staging = staging_of(out)
-    if out.exists():
-        sync(out, staging)
-    else:
-        shutil.rmtree(staging, ignore_errors=True)
-    pause("synced")
     warnings = io.StringIO()
     try:
+        if out.exists():
+            sync(out, staging)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+        pause("synced")
         # As sphinx-build does: docutils registrations are undone after the build, so the
         # next build in this process (derive build --watch) starts clean.
         with patch_docutils(source), docutils_namespace():
@@ -99,7 +99,10 @@ def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solu
             app.build()
     except (SphinxError, OSError, DeriveError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, OSError):
+        cause = getattr(exc, "orig_exc", None)  # what an event handler raised
+        if isinstance(cause, (OSError, DeriveError)):
+            raise cause from None
+        if isinstance(exc, (OSError, DeriveError)):
             raise
         raise DeriveError(f"the Sphinx build failed: {exc}") from None
     problems = [line for line in warnings.getvalue().splitlines() if line.strip()]
@@ -123,10 +126,10 @@ def _fatal(problem: str) -> bool:
 def _os_message(exc: OSError, out: Path) -> str:
     """One line for a failed file operation: what, where, and why."""
     reason = exc.strerror or str(exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        reason += " (the site was not changed; free some space and build again)"
-    where = exc.filename or out
-    return f"cannot write the site for {out}: {reason}: {where}"
+    where = f" ({exc.filename})" if exc.filename else ""
+    advice = "; free some space and build again" if exc.errno in (
+        errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else ""  # fmt: skip
+    return f"cannot build the site in {out}: {reason}{where}; the site there was not changed{advice}"
 
 
 def _copy_template(source: Path) -> None:

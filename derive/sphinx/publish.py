@@ -77,35 +77,46 @@ def check_output(out: Path, exercises: Path, docs: Path | None) -> Path:
         raise DeriveError(f"--out {shown}: that is the current folder or holds it; give the "
                           "site a folder of its own, such as docs/_build/html")  # fmt: skip
     if out in Path(os.path.abspath(exercises)).parents:
-        raise DeriveError(f"--out {shown}: holds the exercise file {exercises}; give the site "
-                          "a folder of its own, such as docs/_build/html")  # fmt: skip
+        raise DeriveError(f"--out {shown}: the exercise file {exercises} is in it; give the "
+                          "site a folder of its own, such as docs/_build/html")  # fmt: skip
     if docs is not None and (out == Path(os.path.abspath(docs))
                              or out in Path(os.path.abspath(docs)).parents):  # fmt: skip
-        raise DeriveError(f"--out {shown}: holds the Sphinx sources {docs}; give the site a "
-                          "folder of its own, such as docs/_build/html")  # fmt: skip
+        raise DeriveError(f"--out {shown}: the Sphinx sources {docs} are in it; give the "
+                          "site a folder of its own, such as docs/_build/html")  # fmt: skip
     existing = out
     while not os.path.lexists(existing):
         existing = existing.parent
     if existing != out:
         if not existing.is_dir():
-            raise DeriveError(f"--out {shown}: {existing} is a file, not a folder")
+            raise DeriveError(f"--out {shown}: {_shown(existing)} is a file, not a folder")
         if not _writable(existing):
-            raise DeriveError(f"--out {shown}: cannot create it, {existing} is read-only")
+            raise DeriveError(f"--out {shown}: cannot create it, {_shown(existing)} is "
+                              "read-only")  # fmt: skip
         return out
     mode = os.lstat(out).st_mode
     if stat.S_ISLNK(mode):
         raise DeriveError(f"--out {shown}: is a symbolic link; give the folder it points to")
     if not stat.S_ISDIR(mode):
         raise DeriveError(f"--out {shown}: is a file, not a folder")
-    if not _writable(out) or not _writable(out.parent):
+    if not _writable(out):
         raise DeriveError(f"--out {shown}: the folder is read-only")
+    if not _writable(out.parent):
+        raise DeriveError(f"--out {shown}: {_shown(out.parent)} is read-only (the new site "
+                          "takes the old one's place there)")  # fmt: skip
     if not (out / ".buildinfo").is_file() and any(out.iterdir()):
         raise DeriveError(f"--out {shown}: the folder holds other files, not a site derive "
                           "built; give an empty or new folder")  # fmt: skip
     for own in (staging_of(out), old_of(out)):
         if os.path.lexists(own) and not stat.S_ISDIR(os.lstat(own).st_mode):
-            raise DeriveError(f"{own}: is a file, not derive's working folder; remove it")
+            raise DeriveError(f"{_shown(own)}: is a file, not derive's working folder; "
+                              "remove it")  # fmt: skip
     return out
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it, as users type it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def _writable(folder: Path) -> bool:
@@ -118,10 +129,10 @@ def real_folder(folder: Path, what: str) -> Path:
     if os.path.lexists(folder):
         mode = os.lstat(folder).st_mode
         if stat.S_ISLNK(mode):
-            raise DeriveError(f"{folder}: {what} is a symbolic link; derive writes there and "
-                              "never through a link: remove it")  # fmt: skip
+            raise DeriveError(f"{_shown(folder)}: {what} is a symbolic link; derive writes "
+                              "there and never through a link: remove it")  # fmt: skip
         if not stat.S_ISDIR(mode):
-            raise DeriveError(f"{folder}: {what} is a file, not a folder; remove it")
+            raise DeriveError(f"{_shown(folder)}: {what} is a file, not a folder; remove it")
         return folder
     folder.mkdir(parents=True)
     return folder
@@ -175,7 +186,7 @@ def sync(source: Path, target: Path) -> int:
         wanted = {e.name: e for e in entries}
     with os.scandir(target) as entries:
         present = {e.name: e for e in entries}
-    for name, there in present.items():
+    for name, there in list(present.items()):
         here = wanted.get(name)
         if here is None or _kind(here) != _kind(there) or _kind(there) == "other":
             _remove(there)
