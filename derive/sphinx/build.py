@@ -61,7 +61,11 @@ def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: 
         out.parent.mkdir(parents=True, exist_ok=True)
         source = docs if docs is not None else out.parent / "site-source"
         real_folder(source, "the Sphinx source folder")
-        with locked([out.parent, source], waiting):
+        def wait() -> None:
+            waiting(f"another build is running in {shown.parent} (the output or the sources "
+                    "are the same); waiting for it to finish")  # fmt: skip
+
+        with locked([out.parent, source], wait):
             pause("locked")
             return _build_locked(exercises, out, source, docs is None, solutions, progress)
     except OSError as exc:

@@ -20,7 +20,8 @@ Nothing is written through a symbolic link: symbolic links found where derive wr
 refused (the output, the staging folder) or replaced, never followed.
 
 `DERIVE_TEST_PAUSE=STEP:FILE` (tests only) makes the build create FILE on reaching STEP
-and wait there for up to a minute, so a test can kill it at that exact point. Steps, in
+and wait there while FILE exists, for up to a minute, so a test can kill it at that exact
+point (or let it go on by removing FILE). Steps, in
 order: locked, synced, generated, read, writing, written, swap, renamed (two-rename swap
 only), swapped.
 """
@@ -53,7 +54,7 @@ def pause(step: str) -> None:
         return
     Path(marker).write_text(f"{os.getpid()}\n", encoding="utf-8")
     deadline = time.monotonic() + PAUSE_SECONDS
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and os.path.exists(marker):
         time.sleep(0.02)
 
 
@@ -139,7 +140,7 @@ def real_folder(folder: Path, what: str) -> Path:
 
 
 @contextmanager
-def locked(folders: list[Path], waiting: Callable[[str], None]) -> Iterator[None]:
+def locked(folders: list[Path], waiting: Callable[[], None]) -> Iterator[None]:
     """Hold an exclusive flock on each folder (once per distinct folder, in a fixed order,
     so two builds never wait on each other); `waiting` is told once if another build holds
     one."""
@@ -156,7 +157,7 @@ def locked(folders: list[Path], waiting: Callable[[str], None]) -> Iterator[None
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if not told:
-                    waiting(f"another build is using {folder}; waiting for it to finish")
+                    waiting()
                     told = True
                 fcntl.flock(handle, fcntl.LOCK_EX)
         yield
