@@ -178,8 +178,8 @@ def _build(args: argparse.Namespace) -> int:
     docs = Path(args.docs) if args.docs else (Path("docs") if Path("docs/conf.py").is_file()
                                               else None)  # fmt: skip
     _require_site_tools()
-    from derive.sphinx.build import check_output
     from derive.sphinx.pages import read_exercises
+    from derive.sphinx.publish import check_output
 
     _, problems = read_exercises(exercises)  # read once: the build reuses what it read
     if problems:  # invalid input stops here, before anything is written

@@ -42,7 +42,7 @@ def derive(*args: str, cwd: Path, env: dict[str, str] | None = None,
            **kwargs: object) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """`derive ARGS` in a new process, from `cwd`, with this tree's derive."""
     return subprocess.run([sys.executable, "-m", "derive.cli", *args], cwd=cwd,
-                          env=environment(env), capture_output=True, text=True, timeout=120,
+                          env=environment(env), capture_output=True, text=True, timeout=120, check=False,
                           **kwargs)  # type: ignore[call-overload]  # fmt: skip
 
 

@@ -48,7 +48,7 @@ def test_started_together(fresh: dict[str, str], tmp_path: Path, outs: tuple[str
     first, second = start(tmp_path, outs[0]), start(tmp_path, outs[1])
     results = [finished(first), finished(second)]
     assert [status for status, _, _ in results] == [0, 0], results
-    for status, out, err in results:
+    for _, out, err in results:
         assert out.startswith("built 7 pages in "), out
         assert err in ("", WAITING + "\n"), err
     assert sum(bool(err) for _, _, err in results) <= 1

@@ -9,7 +9,6 @@ stale navigation or stale pages behind)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -111,5 +110,5 @@ def test_the_fallback_swap_gives_the_same_site(sites: dict[str, object], tmp_pat
     done = derive("build", "--out", "site/html", cwd=project, env={"DERIVE_NO_EXCHANGE": "1"})
     assert done.returncode == 0, done.stderr
     assert digest(project / "site" / "html") == sites["new"]
-    assert sorted(os.listdir(project / "site")) == [".doctrees", ".html.building", "html",
+    assert sorted(p.name for p in (project / "site").iterdir()) == [".doctrees", ".html.building", "html",
                                                     "site-source"]  # fmt: skip

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from build_helpers import TINY, derive, digest, environment, tree
+from build_helpers import TINY, derive, digest, tree
 
 from derive.cli import main
 
@@ -142,14 +142,14 @@ def read_only(folder: Path) -> Iterator[None]:
     """`folder` read-only for this user: chmod 555, or for root (who may write anywhere)
     the immutable attribute, which binds root too."""
     if os.geteuid() != 0:
-        os.chmod(folder, 0o555)
+        folder.chmod(0o555)
         try:
             yield
         finally:
-            os.chmod(folder, 0o755)
+            folder.chmod(0o755)
         return
     if shutil.which("chattr") is None or subprocess.run(
-            ["chattr", "+i", str(folder)], capture_output=True).returncode != 0:  # fmt: skip
+            ["chattr", "+i", str(folder)], capture_output=True, check=False).returncode != 0:  # fmt: skip
         pytest.skip("running as root without chattr +i: no folder is read-only")
     try:
         yield

@@ -29,7 +29,6 @@ from derive.sphinx.directives import (
     visit_solution_html,
 )
 from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
-from derive.sphinx.publish import pause
 from derive.sphinx.pages import (
     check_dot,
     generate_pages,
@@ -37,6 +36,7 @@ from derive.sphinx.pages import (
     rewrite_all,
     short_sidebar,
 )
+from derive.sphinx.publish import pause
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -147,7 +147,7 @@ def _copy_template(source: Path) -> None:
         handle, temporary = tempfile.mkstemp(dir=source, prefix=f".{template.name}.")
         with os.fdopen(handle, "wb") as file:
             file.write(wanted)
-        os.replace(temporary, target)
+        Path(temporary).replace(target)
 
 
 def _unlink_links(folder: Path) -> None:
@@ -155,9 +155,9 @@ def _unlink_links(folder: Path) -> None:
     through; remove any."""
     for root, dirs, files in os.walk(folder):
         for name in dirs + files:
-            path = os.path.join(root, name)
-            if os.path.islink(path):
-                os.unlink(path)
+            path = Path(root) / name
+            if path.is_symlink():
+                path.unlink()
 
 
 def _report_progress(app: Any, progress: Report | None) -> None:

@@ -30,7 +30,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from derive import __version__
-from derive.errors import DeriveError, SpecError
+from derive.errors import SpecError
 from derive.spec import Exercise, Spec
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def read_exercises(path: Path) -> tuple[Spec | None, list[SpecError]]:
     from derive.spec import read_valid_part
 
     try:
-        info = os.stat(path)
+        info = path.stat()
     except OSError:
         return read_valid_part(path)  # it reports the problem
     key = (os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
@@ -207,7 +207,7 @@ def _warn(exc: SpecError) -> None:
 def _key(exercise: Exercise, solutions: bool) -> str:
     """The exercise as declared, without the folder of its file (pages built in two folders
     are the same bytes)."""
-    declared = dataclasses.replace(exercise, path=os.path.basename(exercise.path))
+    declared = dataclasses.replace(exercise, path=Path(exercise.path).name)
     digest = hashlib.sha256(f"{__version__}\n{_code_digest()}\n{solutions}\n{declared!r}".encode())
     return digest.hexdigest()[:20]
 

@@ -54,7 +54,7 @@ def pause(step: str) -> None:
         return
     Path(marker).write_text(f"{os.getpid()}\n", encoding="utf-8")
     deadline = time.monotonic() + PAUSE_SECONDS
-    while time.monotonic() < deadline and os.path.exists(marker):
+    while time.monotonic() < deadline and Path(marker).exists():
         time.sleep(0.02)
 
 
@@ -72,16 +72,15 @@ def check_output(out: Path, exercises: Path, docs: Path | None) -> Path:
     exercise file's or the Sphinx sources' folder, a folder of other files, a symbolic
     link, or derive's own working names taken by something that is not a folder."""
     shown = str(out)
-    out = Path(os.path.abspath(out))
+    out = _absolute(out)
     here = Path.cwd()
     if out == here or out in here.parents:
         raise DeriveError(f"--out {shown}: that is the current folder or holds it; give the "
                           "site a folder of its own, such as docs/_build/html")  # fmt: skip
-    if out in Path(os.path.abspath(exercises)).parents:
+    if out in _absolute(exercises).parents:
         raise DeriveError(f"--out {shown}: the exercise file {exercises} is in it; give the "
                           "site a folder of its own, such as docs/_build/html")  # fmt: skip
-    if docs is not None and (out == Path(os.path.abspath(docs))
-                             or out in Path(os.path.abspath(docs)).parents):  # fmt: skip
+    if docs is not None and (out == _absolute(docs) or out in _absolute(docs).parents):
         raise DeriveError(f"--out {shown}: the Sphinx sources {docs} are in it; give the "
                           "site a folder of its own, such as docs/_build/html")  # fmt: skip
     existing = out
@@ -112,6 +111,11 @@ def check_output(out: Path, exercises: Path, docs: Path | None) -> Path:
             raise DeriveError(f"{_shown(own)}: is a file, not derive's working folder; "
                               "remove it")  # fmt: skip
     return out
+
+
+def _absolute(path: Path) -> Path:
+    """`path` from the root, with `.` and `..` worked out but links not followed."""
+    return Path(os.path.normpath(path.absolute()))
 
 
 def _shown(path: Path) -> str:
@@ -180,7 +184,7 @@ def sync(source: Path, target: Path) -> int:
     copies keep their time stamps (Sphinx compares them with its sources'). Returns the
     number of files copied."""
     if os.path.lexists(target) and not stat.S_ISDIR(os.lstat(target).st_mode):
-        os.unlink(target)
+        target.unlink()
     target.mkdir(exist_ok=True)
     copied = 0
     with os.scandir(source) as entries:
@@ -197,13 +201,12 @@ def sync(source: Path, target: Path) -> int:
         if kind == "dir":
             copied += sync(Path(here.path), target / name)
         elif kind == "file":
-            there = present.get(name)
             mine = here.stat(follow_symlinks=False)
-            if there is not None:
-                theirs = there.stat(follow_symlinks=False)
+            if name in present:
+                theirs = present[name].stat(follow_symlinks=False)
                 if (theirs.st_size, theirs.st_mtime_ns) == (mine.st_size, mine.st_mtime_ns):
                     continue
-                os.unlink(there.path)  # a new file, never a write into a shared one
+                (target / name).unlink()  # a new file, never a write into a shared one
             shutil.copy2(here.path, target / name, follow_symlinks=False)
             copied += 1
     return copied
@@ -221,7 +224,7 @@ def _remove(entry: os.DirEntry[str]) -> None:
     if _kind(entry) == "dir":
         shutil.rmtree(entry.path)
     else:
-        os.unlink(entry.path)
+        Path(entry.path).unlink()
 
 
 def publish(staging: Path, out: Path) -> None:
