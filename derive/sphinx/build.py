@@ -52,9 +52,10 @@ def _tell(message: str) -> None:
 
 def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: bool = True,
                progress: Report | None = None, waiting: Callable[[str], None] = _tell,
-               ) -> Result:  # fmt: skip
+               jobs: int = 0) -> Result:  # fmt: skip
     """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem
-    (one line for a bad output folder, a full disk or a file that cannot be written)."""
+    (one line for a bad output folder, a full disk or a file that cannot be written).
+    `jobs`: worker processes deriving the pages (0: one per CPU; 1: none)."""
     shown = out
     out = check_output(out, exercises, docs)
     try:
@@ -67,13 +68,14 @@ def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: 
 
         with locked([out.parent, source], wait):
             pause("locked")
-            return _build_locked(exercises, out, source, docs is None, solutions, progress)
+            return _build_locked(exercises, out, source, docs is None,
+                                 {"derive_solutions": solutions, "derive_jobs": jobs}, progress)
     except OSError as exc:
         raise DeriveError(_os_message(exc, shown)) from None
 
 
-def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solutions: bool,
-                  progress: Report | None) -> Result:  # fmt: skip
+def _build_locked(exercises: Path, out: Path, source: Path, template: bool,
+                  settings: dict[str, Any], progress: Report | None) -> Result:  # fmt: skip
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -97,7 +99,7 @@ def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solu
         with patch_docutils(source), docutils_namespace():
             app = Sphinx(str(source), str(source), str(staging), str(doctrees), "html",
                          confoverrides={"derive_exercises": os.path.relpath(exercises, source),
-                                        "derive_solutions": solutions},
+                                        **settings},
                          status=None, warning=warnings, freshenv=False)  # fmt: skip
             _report_progress(app, progress)
             app.build()
