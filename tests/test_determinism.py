@@ -68,8 +68,8 @@ def test_every_page_links_mathjax_the_same_way(fresh: Path) -> None:
 def test_worker_processes_give_the_same_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages derived in worker processes are the same, in the same order, as pages
     derived in the build's own process."""
-    from derive.sphinx import rendering
     from derive.spec import parse_spec
+    from derive.sphinx import rendering
 
     spec = parse_spec(CHANGED, "exercises.yaml")
     work = [(exercise, f"key-{i}") for i, exercise in enumerate(spec.exercises)]

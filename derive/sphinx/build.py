@@ -60,8 +60,12 @@ def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: 
     out = check_output(out, exercises, docs)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        source = docs if docs is not None else out.parent / "site-source"
-        real_folder(source, "the Sphinx source folder")
+        if docs is None:
+            source = real_folder(out.parent / "site-source", "the Sphinx source folder")
+        elif not (docs / "conf.py").is_file():
+            raise DeriveError(f"{docs}: no conf.py there (use --docs with a Sphinx folder)")
+        else:
+            source = docs
         def wait() -> None:
             waiting(f"another build is running in {shown.parent} (the output or the sources "
                     "are the same); waiting for it to finish")  # fmt: skip
