@@ -153,6 +153,7 @@ def _copy_template(source: Path) -> None:
         handle, temporary = tempfile.mkstemp(dir=source, prefix=f".{template.name}.")
         with os.fdopen(handle, "wb") as file:
             file.write(wanted)
+        Path(temporary).chmod(0o644)
         Path(temporary).replace(target)
 
 

@@ -245,6 +245,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
         out.write(text)
+    Path(temporary).chmod(0o644)  # as a file written the usual way (mkstemp gives 0600)
     Path(temporary).replace(path)
     return True
 
