@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from itertools import repeat
 
 from derive.errors import SpecError
 from derive.spec import Exercise
@@ -66,10 +65,22 @@ def render_all(work: Sequence[tuple[Exercise, str]], solutions: bool,
             yield render(exercise, key, solutions)
         return
     # spawn, not fork: the parent may run threads (a progress bar, the --watch server)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(work)),
-                               mp_context=multiprocessing.get_context("spawn"))  # fmt: skip
+    pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
     try:
-        exercises, keys = [e for e, _ in work], [k for _, k in work]
-        yield from pool.map(render, exercises, keys, repeat(solutions))
+        yield from pool.imap(_render, [(e, k, solutions) for e, k in work])
+    except BaseException:  # Ctrl-C or a failure: stop the workers now, not after their work
+        pool.terminate()
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.close()
+        pool.join()
+
+
+def _render(task: tuple[Exercise, str, bool]) -> Rendered:
+    return render(*task)
+
+
+def _worker() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the build itself answers it
+    (one line, exit 130); a worker only stops."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
