@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from build_helpers import TINY, derive, digest, tree
@@ -250,3 +251,25 @@ def test_a_renderer_error_names_the_exercise(monkeypatch: pytest.MonkeyPatch) ->
     assert problems == [("exercises.yaml", 8, 5, "dot exited with status 1: syntax error in line 1")]
     assert list(files) == ["descent.md"]
     assert "This exercise could not be derived: dot exited with status 1" in files["descent.md"]
+
+
+def test_the_build_reads_the_exercise_file_once(project: Path, sphinx_isolation: Any,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`derive build` validates the file, then builds from what it read: one read."""
+    import derive.spec
+    from derive.spec import schema
+
+    reads: list[str] = []
+    original = schema.read_valid_part
+
+    def counted(path: Any) -> Any:
+        reads.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(schema, "read_valid_part", counted)
+    monkeypatch.setattr(derive.spec, "read_valid_part", counted)
+    (project / "exercises.yaml").write_text(TINY.replace("x * y", "x * y + 1"))
+    with sphinx_isolation():
+        assert main(["build", "--out", "site/html"]) == 0, capsys.readouterr()
+    assert reads == ["exercises.yaml"]
