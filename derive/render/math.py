@@ -245,6 +245,13 @@ FORMULAS: dict[str, tuple[str, str]] = {
     "tanh prime": ("\\tanh'", "tanh'"), "(": ("(", "("), ") = ": (") = ", ") = "),
     "rank (": ("\\;(", " ("), ")": (")", ")"), "[": ("\\left(", "("), "]": ("\\right)", ")"),
     ", ": (", ", ", "), " = 0": (" = 0", " = 0"),
+    "relu prime": ("\\operatorname{ReLU}'", "relu'"), "|": ("\\lvert ", "|"),
+    "|end": ("\\rvert", "|"),
+    "sigmoid bound": ("\\sigma'(q) = \\sigma(q)\\,(1 - \\sigma(q)) \\le \\tfrac{1}{4}",
+                      "sigmoid'(q) = sigmoid(q) (1 - sigmoid(q)) <= 1/4"),
+    "tanh bound": ("\\tanh'(q) = 1 - \\tanh^{2} q \\le 1", "tanh'(q) = 1 - tanh(q)^2 <= 1"),
+    "relu bound": ("\\operatorname{ReLU}'(q) = 1", "relu'(q) = 1"),
+    "q > 0": ("q > 0", "q > 0"),
 }  # fmt: skip
 """Fixed formulas of the analysis sentences, in LaTeX and in plain text."""
 
