@@ -301,8 +301,8 @@ def _stationary(d: Derivation) -> Stationary:
 
     numerators = [sympy.fraction(sympy.together(form))[0] for form in forms]
     if not all(n.is_polynomial(*symbols) for n in numerators):
-        return Stationary(None, "SymPy solves only polynomial equations, and the gradient's "
-                                "are not, while no partial derivative keeps one sign")
+        return Stationary(None, "no partial derivative keeps one sign, and the equations are "
+                                "not polynomial (SymPy solves only those)")
 
     def solve() -> list[dict[Any, Expr]]:
         found = sympy.solve(numerators, symbols, dict=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -90,9 +91,11 @@ def operation(op: str, arguments: Sequence[Expr]) -> str:
                  latex=True)  # fmt: skip
 
 
-def decimal(approx: Any, digits: int) -> str:
-    """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}."""
-    printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2))
+def decimal(approx: Any, digits: int, zeros: bool = False) -> str:
+    """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}; `zeros` keeps trailing zeros
+    to the digits asked (1.850: a rounded value shows all its significant digits)."""
+    printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2,
+                              strip_zeros=not zeros))  # fmt: skip
     printed = printed.removesuffix(".0")
     mantissa, _, exponent = printed.partition("e")
     if not exponent:
@@ -108,7 +111,19 @@ def value(v: Value, digits: int) -> str:
     if too_long(v.exact) or (v.exact.is_Rational and len(str(v.exact)) > 20):
         return f"\\approx {approx}"  # long forms, and the 30-digit rationals of descent
     exact = tex(v.exact)
-    return approx if exact == approx else f"{exact} \\approx {approx}"
+    if exact == approx:
+        return approx
+    relation = "=" if shows_exactly(v, digits) else "\\approx"
+    return f"{exact} {relation} {approx}"
+
+
+def shows_exactly(v: Value, digits: int) -> bool:
+    """Whether the decimal to `digits` digits is the exact value itself (-817/50 = -16.34):
+    then "=" joins them, and "\\approx" only a rounded decimal."""
+    if not v.exact.is_Rational:
+        return False
+    printed = str(mpmath.nstr(v.approx, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+    return Fraction(printed) == Fraction(int(v.exact.p), int(v.exact.q))
 
 
 def written(function: Function) -> str:
@@ -153,13 +168,13 @@ def short(v: Value | Expr, digits: int = 4) -> str:
     other short ones, else the decimal of `v` (a Value) to `digits` digits."""
     exact = v.exact if isinstance(v, Value) else v
     if exact.is_Rational and len(str(exact)) <= 12:
-        if exact.is_Integer or _terminates(exact):
+        if exact.is_Integer or terminates(exact):
             return str(exact) if exact.is_Integer else decimal(to_mp(exact), 30)
         return tex(exact)
-    return decimal(v.approx if isinstance(v, Value) else to_mp(exact), digits)
+    return decimal(v.approx if isinstance(v, Value) else to_mp(exact), digits, zeros=True)
 
 
-def _terminates(q: Expr) -> bool:
+def terminates(q: Expr) -> bool:
     """Whether a rational has a finite decimal expansion (its denominator is 2^a 5^b)."""
     denominator = int(q.q)
     for prime in (2, 5):

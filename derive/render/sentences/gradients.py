@@ -28,7 +28,7 @@ def sensitivity(s: Solution) -> list[Sentence]:
         if g.approx == 0:
             sentences.append(("A small change in ", Name(item.input), " does not change ",
                               Name(out), " to first order: ", Partial(out, item.input),
-                              formula("="), "0 here", *_why_zero(s, item), "."))  # fmt: skip
+                              formula("="), Number(g), " here", *_why_zero(s, item), "."))  # fmt: skip
             continue
         verb = "increases" if g.approx > 0 else "decreases"
         sentences.append(("Increasing ", Name(item.input), " by a small amount ", formula("h"),
@@ -50,12 +50,11 @@ def _why_zero(s: Solution, item: Sensitivity) -> list[Part]:
 def _cut(b: Blocked) -> list[Part]:
     node: list[Part] = [" (node ", Name(b.node), ")"]
     if b.op in ("sin", "cos") and b.argument is not None:
-        derivative = "cos" if b.op == "sin" else "sin"
-        where: list[Part] = [f"the local derivative of {b.op} at its input "]
-        where += [Number(b.argument), *node, f" is {derivative} of it, 0"]
+        name = "sine" if b.op == "sin" else "cosine"
+        where: list[Part] = [f"the {name}", *node, " has local derivative 0 at its input ",
+                             Number(b.argument)]
         if b.extremum:
-            where += [f", because the input is at a {b.extremum} of {b.op}, where the curve "
-                      "is flat"]  # fmt: skip
+            where += [f", a {b.extremum} of {b.op}, where its curve is flat"]
         return where
     if b.op == "relu":
         return ["the ReLU", *node, " is inactive: its input is not positive"]
@@ -93,6 +92,7 @@ def greatest(s: Solution) -> Sentence:
         parts += [", against ", size(nxt.gradient), " for the next, ",
                   *names(i.input for i in rest if i.rank == nxt.rank)]
     if s.derivation.given:
-        parts += [" (the data ", *names(s.derivation.given), " are not ranked: they are "
-                  "given, not adjusted)"]  # fmt: skip
+        plural = len(s.derivation.given) > 1
+        parts += [" (the data ", *names(s.derivation.given), f" {'are' if plural else 'is'} "
+                  f"not ranked: {'they are' if plural else 'it is'} given, not adjusted)"]
     return (*parts, ".")

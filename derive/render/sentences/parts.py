@@ -137,13 +137,14 @@ def share(ratio: float) -> str:
 
 
 def values(items: Iterable[Value]) -> list[Part]:
-    """A tuple of decimals as one formula: (0.1437, -0.2875, 0.1437)."""
-    parts: list[Part] = [formula("[")]
+    """A tuple of decimals, one formula each so that a long tuple wraps between its items:
+    (0.1437, -0.2875, 0.1437)."""
+    parts: list[Part] = ["("]
     for i, v in enumerate(items):
         if i:
-            parts.append(formula(", "))
+            parts.append(", ")
         parts.append(decimal(v))
-    return [*parts, formula("]")]
+    return [*parts, ")"]
 
 
 def names(ids: Iterable[str]) -> list[Part]:

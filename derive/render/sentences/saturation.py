@@ -90,7 +90,8 @@ def answer(s: Solution) -> list[Sentence]:
     reference_label, reference = s.variants[0]
     out = reference.graph.output
     found = dict(s.analysis.variant_saturation)
-    behind = next((i.behind for items in found.values() for i in items), ())
+    behind = next((tuple(b for b in i.behind if b in reference.parameters)
+                   for items in found.values() for i in items), ())
     first = next((g for g in reference.gradients if g.input in behind), None)
     if first is None:
         return []
@@ -144,10 +145,13 @@ def passes(s: Solution) -> list[Sentence]:
                               + ("unchanged." if item.ratio > 0 else "not at all."),))
             continue
         word = "saturated" if item.saturated else "not saturated"
-        sentences.append(("It multiplies the gradient flowing back by ", *derivative(item),
-                          f", {share(item.ratio)} of the most it ever passes (", Math(item.maximum),
-                          f"): {word}. The gradient of every input behind it (",
-                          *names(item.behind), ") carries this factor."))  # fmt: skip
+        behind = [i for i in item.behind if i in s.derivation.parameters]
+        kind = "Sigmoid" if item.op == "sigmoid" else "Tanh"
+        sentences.append((f"{kind} node ", Name(item.node), " multiplies the gradient flowing "
+                          "back by ", *derivative(item), f", {share(item.ratio)} of the most it "
+                          "ever passes (", Math(item.maximum), f"): {word}. The gradient of "
+                          "every parameter behind it (", *names(behind),
+                          ") carries this factor."))  # fmt: skip
     return sentences
 
 

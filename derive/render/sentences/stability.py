@@ -40,14 +40,15 @@ def stability(s: Solution) -> list[Sentence]:
     sentences: list[Sentence] = []
     far_exp = [h for h in groups.get("exp-overflow", ()) if not h.near]
     if far_exp:
-        sentences.append(("The exponential ", *_nodes(far_exp), " takes ", *_arguments(far_exp),
+        sentences.append(("The exponential ", *_nodes(far_exp), _takes(far_exp),
+                          *_arguments(far_exp),
                           f", far from float64's overflow past {EXP_OVERFLOW:.2f}: no concern "
                           "at this point. Its local derivative is its own value, so the "
                           "gradient through it grows and shrinks exponentially with its "
                           "argument.",))  # fmt: skip
     far_sigmoid = [h for h in groups.get("sigmoid-stable", ()) if not h.near]
     if far_sigmoid:
-        sentences.append(("The sigmoid ", *_nodes(far_sigmoid), " takes ",
+        sentences.append(("The sigmoid ", *_nodes(far_sigmoid), _takes(far_sigmoid),
                           *_arguments(far_sigmoid), ", well inside ",
                           Tex(f"\\pm {FLOAT_SATURATES:.1f}", f"+-{FLOAT_SATURATES:.1f}"),
                           ", past which float64 rounds it to exactly 0 or 1 and its derivative "
@@ -88,6 +89,10 @@ def stability(s: Solution) -> list[Sentence]:
     return sentences
 
 
+def _takes(hazards: list[Hazard]) -> str:
+    return " takes " if len(hazards) == 1 else " take "
+
+
 def _arguments(hazards: list[Hazard]) -> list[Part]:
     parts: list[Part] = []
     for i, h in enumerate(hazards):
@@ -117,9 +122,10 @@ def _exploding(s: Solution) -> list[Sentence]:
     exploding = [r for r in s.analysis.limits if r.behaviour == "exploding" and r.of and r.depends]
     if not exploding:
         return []
-    first = exploding[0]
-    return [("The gradient explodes as ", approach(first.limit.variable, first.limit.target,
-                                                   first.limit.side),
-             " (", Partial(out, first.of), " in the limits): a gradient-descent step there would "
-             "be arbitrarily large. Clip the gradient, or keep ", Name(first.limit.variable),
-             " away from there.")]  # fmt: skip
+    limit = exploding[0].limit
+    which: list[Part] = []
+    for i, r in enumerate(r for r in exploding if r.limit == limit):
+        which += [", " if i else "", Partial(out, r.of)]
+    return [("The gradient explodes as ", approach(limit.variable, limit.target, limit.side),
+             " (", *which, "): a gradient-descent step there would be arbitrarily large. Clip "
+             "the gradient, or keep ", Name(limit.variable), " away from there.")]  # fmt: skip
