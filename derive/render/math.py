@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -19,7 +18,7 @@ from sympy.printing.precedence import precedence
 from derive.language import Function, Tree
 from derive.numeric import to_mp
 from derive.ops import Value
-from derive.render.notation import POWER, PRODUCT, SUM, apply, too_long
+from derive.render.notation import POWER, PRODUCT, SUM, apply, shows_exactly, too_long
 
 ATOM = 1000
 
@@ -115,15 +114,6 @@ def value(v: Value, digits: int) -> str:
         return approx
     relation = "=" if shows_exactly(v, digits) else "\\approx"
     return f"{exact} {relation} {approx}"
-
-
-def shows_exactly(v: Value, digits: int) -> bool:
-    """Whether the decimal to `digits` digits is the exact value itself (-817/50 = -16.34):
-    then "=" joins them, and "\\approx" only a rounded decimal."""
-    if not v.exact.is_Rational:
-        return False
-    printed = str(mpmath.nstr(v.approx, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
-    return Fraction(printed) == Fraction(int(v.exact.p), int(v.exact.q))
 
 
 def written(function: Function) -> str:

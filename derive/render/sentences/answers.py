@@ -50,7 +50,7 @@ def _stability(s: Solution) -> list[Sentence]:
     for r in s.analysis.restrictions:
         if r.possible and r.affects == "function":
             sentences.append((Name(out), " itself is undefined where ",
-                              Tex(latex.condition(r.expression, r.relation), "there"),
+                              domain.condition(r),
                               ": a step must not land there."))  # fmt: skip
     sentences += [t for h in s.analysis.hazards for t in _technique(s, h)]
     if not sentences:

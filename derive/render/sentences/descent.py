@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from derive.ops import Value
 from derive.passes.analysis import SATURATED
 from derive.passes.descent import ROUNDED_DIGITS, Activation, Descent
 from derive.render.sentences.parts import (
     Math,
     Name,
+    Number,
     Part,
     Partial,
     Sentence,
@@ -34,11 +36,30 @@ def _overall(table: Descent) -> Sentence | None:
     assert end is not None and table.rate is not None
     change = ("stayed at" if end.approx == first.approx else
               "rose from" if end.approx > first.approx else "fell from")  # fmt: skip
-    moved: list[Part] = [f" {change} ", decimal(first)]
+    moved: list[Part] = [f" {change} ", _shown(first)]
     if change != "stayed at":
-        moved += [" to ", decimal(end)]
+        moved += [" to ", _shown(end)]
     return (f"Over {len(done)} step{'s' * (len(done) != 1)} with learning rate ",
             decimal(table.rate), ", the objective ", *_objective(table), *moved, ".")
+
+
+def _shown(v: Value) -> Part:
+    """A rational objective with its exact form (-1833/50 = -36.66), any other as a decimal."""
+    return Number(v) if v.exact.is_Rational else decimal(v)
+
+
+def _gradients(table: Descent) -> list[Sentence]:
+    if table.final_gradient is None:
+        return []
+    start = [u.gradient for u in table.steps[0].updates]
+    final = list(table.final_gradient.values())
+    if all(a.approx == b.approx for a, b in zip(start, final, strict=True)):
+        return [("The gradient is the same at every point here, ", *values(start),
+                 ": the objective is linear in the parameters, so every step moves them by the "
+                 "same amount.",)]  # fmt: skip
+    return [("The gradient depends on the point: at the start it is ", *values(start),
+             "; at the updated point it is ", *values(final),
+             ", so each step must recompute it where it stands.")]  # fmt: skip
 
 
 def descent(s: Solution) -> list[Sentence]:
@@ -49,18 +70,7 @@ def descent(s: Solution) -> list[Sentence]:
     overall = _overall(table)
     if overall is not None:
         sentences.append(overall)
-    first = table.steps[0]
-    if table.final_gradient is not None:
-        start = [u.gradient for u in first.updates]
-        final = list(table.final_gradient.values())
-        if all(a.approx == b.approx for a, b in zip(start, final, strict=True)):
-            sentences.append(("The gradient is the same at every point here, ", *values(start),
-                              ": the objective is linear in the parameters, so every step "
-                              "moves them by the same amount.",))  # fmt: skip
-        else:
-            sentences.append(("The gradient depends on the point: at the start it is ",
-                              *values(start), "; at the updated point it is ", *values(final),
-                              ", so each step must recompute it where it stands."))  # fmt: skip
+    sentences += _gradients(table)
     rounded = [step.number for step in table.steps if any(u.rounded for u in step.updates)]
     if rounded:
         sentences.append((f"From step {rounded[0]} on, the exact forms grow too long to carry: "
@@ -81,6 +91,7 @@ def answer(s: Solution) -> list[Sentence]:
     overall = _overall(table)
     if overall is not None:
         sentences.append(overall)
+    sentences += _gradients(table)
     changes = [(step.number, step.change) for step in table.steps if step.change is not None]
     if len(changes) > 1:
         (n0, c0), (n1, c1) = changes[0], changes[-1]

@@ -22,19 +22,24 @@ def domain(s: Solution) -> list[Sentence]:
     return sentences
 
 
-def _restriction(r: Restriction, out: str) -> Sentence:
+def condition(r: Restriction) -> Tex:
+    """The condition under which a node is undefined: z = 0, x^2 + 1 <= 0."""
     plain_relation = {"zero": "= 0", "nonpositive": "<= 0", "negative": "< 0"}
     plain = (f"cos({plaintext.text(r.expression)}) = 0" if r.relation == "pole" else
              f"{plaintext.text(r.expression)} {plain_relation[r.relation]}")  # fmt: skip
-    condition = Tex(latex.condition(r.expression, r.relation), plain)
+    return Tex(latex.condition(r.expression, r.relation), plain)
+
+
+def _restriction(r: Restriction, out: str) -> Sentence:
+    when = condition(r)
     node = (" (node ", Name(r.node), formula("="), Tex(latex.source(r.source), r.source), ")")
     if not r.possible:
-        return ("The condition ", condition, " never holds for real inputs", *node,
+        return ("The condition ", when, " never holds for real inputs", *node,
                 ", so this node is always defined.")
     if r.affects == "gradient":
-        return ("The gradient is undefined where ", condition, *node,
+        return ("The gradient is undefined where ", when, *node,
                 ": the local derivative there is infinite.")
-    return (Name(out), " is undefined where ", condition, *node, ", and so is its gradient.")
+    return (Name(out), " is undefined where ", when, *node, ", and so is its gradient.")
 
 
 def _kink(k: Kink) -> Sentence:

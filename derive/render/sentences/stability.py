@@ -43,9 +43,9 @@ def stability(s: Solution) -> list[Sentence]:
         sentences.append(("The exponential ", *_nodes(far_exp), _takes(far_exp),
                           *_arguments(far_exp),
                           f", far from float64's overflow past {EXP_OVERFLOW:.2f}: no concern "
-                          "at this point. Its local derivative is its own value, so the "
-                          "gradient through it grows and shrinks exponentially with its "
-                          "argument.",))  # fmt: skip
+                          f"at this point. {'Its' if len(far_exp) == 1 else 'Each one’s'} local "
+                          "derivative is its own value, so the gradient through it grows and "
+                          "shrinks exponentially with its argument.",))  # fmt: skip
     far_sigmoid = [h for h in groups.get("sigmoid-stable", ()) if not h.near]
     if far_sigmoid:
         sentences.append(("The sigmoid ", *_nodes(far_sigmoid), _takes(far_sigmoid),
