@@ -124,16 +124,19 @@ def backward_table(d: Derivation, digits: int) -> str:
 
 
 def fan_out(d: Derivation, digits: int) -> list[str]:
-    """One line per node whose gradient adds several contributions."""
+    """One line per node whose gradient adds several contributions; each term is its own
+    formula, so that a long sum wraps between terms on a narrow screen."""
     out = d.graph.output
     lines = []
     for gather in d.backward.gathers:
         parts = [d.backward.steps[i] for i in gather.steps]
-        terms = " + ".join(math.signed(math.decimal(p.downstream.approx, digits)) for p in parts)
+        terms = [math.signed(math.decimal(p.downstream.approx, digits)) for p in parts]
         total = math.decimal(gather.total.approx, digits)
         sources = ", ".join(math.name(p.node) for p in parts)
+        sum_ = " ".join([m(f"{math.partial(out, gather.node)} = {terms[0]}"),
+                         *(m(f"+ {t}") for t in terms[1:]), m(f"= {total}")])  # fmt: skip
         lines.append(f"{m(math.name(gather.node))} feeds {m(sources)}, so its gradient adds "
-                     f"the contributions: {m(f'{math.partial(out, gather.node)} = {terms} = {total}')}")
+                     f"the contributions: {sum_}")
     return lines
 
 

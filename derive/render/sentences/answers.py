@@ -108,7 +108,20 @@ def _limits(s: Solution) -> list[Sentence]:
 
 
 def _stationary(s: Solution) -> list[Sentence]:
-    return limits.stationary(s)
+    """Where descent can stop: the stationary points, said as a conclusion."""
+    st = s.analysis.stationary
+    if st is None or st.points is None:
+        return []
+    out = s.derivation.graph.output
+    if not st.points:
+        return [("Nowhere: the gradient of ", Name(out), " is never zero, so gradient descent "
+                 "never comes to rest.",)]  # fmt: skip
+    parts: list[Part] = ["The gradient is zero only at "]
+    for i, point in enumerate(st.points):
+        parts.append(" or at " if i else "")
+        for j, (name, value) in enumerate(point):
+            parts += [", " if j else "", Name(name), formula("="), Math(value)]
+    return [(*parts, ": only there can gradient descent come to rest.")]
 
 
 def _domain(s: Solution) -> list[Sentence]:

@@ -88,10 +88,22 @@ def answer(s: Solution) -> list[Sentence]:
     if table is None:
         return []
     sentences: list[Sentence] = []
-    overall = _overall(table)
-    if overall is not None:
-        sentences.append(overall)
-    sentences += _gradients(table)
+    done = [step for step in table.steps if step.objective_after is not None]
+    if done:
+        first, end = table.steps[0].objective, done[-1].objective_after
+        assert end is not None
+        verb = "fell" if end.approx < first.approx else "rose" if end.approx > first.approx else (
+            "stayed")  # fmt: skip
+        sentences.append((Name(table.output), f" {verb} from ", _shown(first), " to ", _shown(end),
+                          f" in {len(done)} step{'s' * (len(done) != 1)}."))  # fmt: skip
+    if table.final_gradient is not None:
+        start = [u.gradient for u in table.steps[0].updates]
+        final = list(table.final_gradient.values())
+        if any(a.approx != b.approx for a, b in zip(start, final, strict=True)):
+            sentences.append(("The gradient must be recomputed because it changes with the "
+                              "point: ", *values(start), " where the step starts, ",
+                              *values(final), " after it; reusing the old one would step in a "
+                              "direction that no longer holds.",))  # fmt: skip
     changes = [(step.number, step.change) for step in table.steps if step.change is not None]
     if len(changes) > 1:
         (n0, c0), (n1, c1) = changes[0], changes[-1]
