@@ -251,7 +251,7 @@ def test_logarithm_answers_how_gradients_behave(shipped: Workbook) -> None:
         "As x -> ∞, df/dx, df/dy are vanishing; f itself: grows without bound.",
         "As x -> -∞, df/dx, df/dy are vanishing; f itself: grows without bound.",
         "As y -> ∞, df/dx, df/dy are vanishing; f itself: grows without bound.",
-        "The whole gradient is zero where x = 0 and y = 0: a stationary point.",
+        "The gradient is zero only at x = 0, y = 0: only there can gradient descent come to rest.",
     ]  # one conclusion per limit, not the analysis's nine bullets
 
 

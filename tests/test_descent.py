@@ -141,9 +141,10 @@ def test_the_answer_says_why_the_gradient_is_recomputed(shipped: Workbook) -> No
     [question] = solution.exercise.questions
     text = [sentences.plain(s, 4) for s in sentences.answer(solution, question)]
     assert text == [
-        "Over 1 step with learning rate 0.1, the objective f fell from -28 to -1833/50 = -36.66.",
-        "The gradient depends on the point: at the start it is (-4, -4, 7); at the updated "
-        "point it is (-4.7, -4.7, 7.8), so each step must recompute it where it stands.",
+        "f fell from -28 to -1833/50 = -36.66 in 1 step.",
+        "The gradient must be recomputed because it changes with the point: (-4, -4, 7) where "
+        "the step starts, (-4.7, -4.7, 7.8) after it; reusing the old one would step in a "
+        "direction that no longer holds.",
     ]
 
 

@@ -38,6 +38,12 @@ def short_enough(expr: Expr, limit: int = SHORT_EXACT) -> bool:
     return True
 
 
+def rounded(v: Value, digits: int) -> str:
+    """A value's decimal: a rounded one keeps its trailing zeros to `digits` digits
+    (0.58983580), an exact one is printed as it is (-12, 0.5)."""
+    return math.decimal(v.approx, digits, zeros=not v.exact.is_Rational)
+
+
 def note(text: str) -> str:
     return f"\n*{text}*\n"
 
@@ -79,9 +85,9 @@ def forward_table(d: Derivation, digits: int) -> str:
         rows.append([
             str(step), m(math.name(node.id)),
             m(f"{math.name(node.id)} = {math.operation(node.op, arguments)}"),
-            m(math.operation(node.op, [_readable(values[i], digits) for i in node.inputs])),
+            m(math.operation(node.op, [readable(values[i], digits) for i in node.inputs])),
             exact(values[node.id].exact) if short else "",
-            m(math.decimal(values[node.id].approx, digits)),
+            m(rounded(values[node.id], digits)),
         ])  # fmt: skip
     header = ["step", "node", "operation", "with values", "exact", "decimal"]
     if all(row[4] == "" for row in rows):  # no exact form is short: the column goes
@@ -91,7 +97,7 @@ def forward_table(d: Derivation, digits: int) -> str:
     return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, digits=digits)) if dropped else "")
 
 
-def _readable(v: Value, digits: int) -> Expr:
+def readable(v: Value, digits: int) -> Expr:
     """A value for printing inside an operation: exact while short (a decimal fraction such
     as 3/20 as the decimal 0.15 it is), else its decimal to `digits` digits."""
     if v.exact.is_Rational and not v.exact.is_Integer and math.terminates(v.exact) and len(
@@ -149,7 +155,7 @@ def gradient_table(d: Derivation, digits: int) -> str:
         dropped, long_forms = dropped or not short, long_forms or not form
         rows.append([m(math.partial(out, g.input)), m(math.tex(g.closed_form)) if form else "",
                      exact(g.value.exact) if short else "",
-                     m(math.decimal(g.value.approx, digits))])  # fmt: skip
+                     m(rounded(g.value, digits))])  # fmt: skip
     header = ["gradient", "closed form", "exact", "decimal"]
     keep = [i for i in range(4) if i in (0, 3) or any(row[i] for row in rows)]
     text = table([header[i] for i in keep], [[row[i] for i in keep] for row in rows],

@@ -48,17 +48,47 @@ def _shown(v: Value) -> Part:
     return Number(v) if v.exact.is_Rational else decimal(v)
 
 
+MANY = 4
+"""Past this many parameters, sentences follow the largest gradient instead of listing all."""
+
+
+def _recompute(table: Descent) -> list[Sentence]:
+    """Why the gradient is recomputed: how it changed over the first step."""
+    if table.final_gradient is None:
+        return []
+    start = {u.parameter: u.gradient for u in table.steps[0].updates}
+    final = dict(table.final_gradient)
+    if all(start[p].approx == final[p].approx for p in start):
+        return []
+    tail: Sentence = ("; reusing the old one would step in a direction that no longer holds.",)
+    if len(start) <= MANY:
+        return [("The gradient must be recomputed because it changes with the point: ",
+                 *values(start.values()), " where the step starts, ", *values(final.values()),
+                 " after it", *tail)]  # fmt: skip
+    largest = max(start, key=lambda p: abs(start[p].approx))
+    return [("The gradient must be recomputed because it changes with the point: ",
+             Partial(table.output, largest), " (the largest) is ", decimal(start[largest]),
+             " where the step starts and ", decimal(final[largest]), " after it, and every "
+             "other component changes too", *tail)]  # fmt: skip
+
+
 def _gradients(table: Descent) -> list[Sentence]:
     if table.final_gradient is None:
         return []
-    start = [u.gradient for u in table.steps[0].updates]
-    final = list(table.final_gradient.values())
-    if all(a.approx == b.approx for a, b in zip(start, final, strict=True)):
-        return [("The gradient is the same at every point here, ", *values(start),
+    start = {u.parameter: u.gradient for u in table.steps[0].updates}
+    final = dict(table.final_gradient)
+    if all(start[p].approx == final[p].approx for p in start):
+        return [("The gradient is the same at every point here, ", *values(start.values()),
                  ": the objective is linear in the parameters, so every step moves them by the "
                  "same amount.",)]  # fmt: skip
-    return [("The gradient depends on the point: at the start it is ", *values(start),
-             "; at the updated point it is ", *values(final),
+    if len(start) > MANY:
+        largest = max(start, key=lambda p: abs(start[p].approx))
+        return [("The gradient depends on the point: its largest component ",
+                 Partial(table.output, largest), " is ", decimal(start[largest]),
+                 " at the start and ", decimal(final[largest]), " at the updated point, so "
+                 "each step must recompute it where it stands.")]  # fmt: skip
+    return [("The gradient depends on the point: at the start it is ", *values(start.values()),
+             "; at the updated point it is ", *values(final.values()),
              ", so each step must recompute it where it stands.")]  # fmt: skip
 
 
@@ -96,14 +126,7 @@ def answer(s: Solution) -> list[Sentence]:
             "stayed")  # fmt: skip
         sentences.append((Name(table.output), f" {verb} from ", _shown(first), " to ", _shown(end),
                           f" in {len(done)} step{'s' * (len(done) != 1)}."))  # fmt: skip
-    if table.final_gradient is not None:
-        start = [u.gradient for u in table.steps[0].updates]
-        final = list(table.final_gradient.values())
-        if any(a.approx != b.approx for a, b in zip(start, final, strict=True)):
-            sentences.append(("The gradient must be recomputed because it changes with the "
-                              "point: ", *values(start), " where the step starts, ",
-                              *values(final), " after it; reusing the old one would step in a "
-                              "direction that no longer holds.",))  # fmt: skip
+    sentences += _recompute(table)
     changes = [(step.number, step.change) for step in table.steps if step.change is not None]
     if len(changes) > 1:
         (n0, c0), (n1, c1) = changes[0], changes[-1]

@@ -89,8 +89,10 @@ def _latex(part: Part, digits: int) -> str:
     if isinstance(part, Partial):
         return latex.partial(part.output, part.input)
     if isinstance(part, Number):
-        return latex.decimal(part.value.approx, digits) if part.decimal_only else latex.value(
-            part.value, digits)  # fmt: skip
+        if not part.decimal_only:
+            return latex.value(part.value, digits)
+        # a rounded decimal keeps its trailing zeros (0.70724330); an exact one does not (-4)
+        return latex.decimal(part.value.approx, digits, zeros=not part.value.exact.is_Rational)
     assert isinstance(part, Tex)
     return part.latex
 
