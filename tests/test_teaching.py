@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sympy
+import test_browser
 
 from derive import backprop
 from derive.errors import DeriveError, SpecErrors
@@ -24,7 +25,6 @@ from derive.pipeline import load, solve
 from derive.render.myst import page
 from derive.solution import Solution, Workbook
 from derive.spec import parse_spec
-from test_browser import browser, server  # noqa: F401  (the shared Chromium and site server)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -429,6 +429,9 @@ def test_tables_scroll_inside_the_column_on_a_phone(site: Path) -> None:
     assert article.count('class="table-wrapper') >= 5
 
 
+browser = test_browser.browser  # the Chromium and the site server of the browser test
+server = test_browser.server
+
 WIDTH_CHECK = """() => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   const page = document.documentElement;
@@ -446,7 +449,8 @@ WIDTH_CHECK = """() => {
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
-def test_nothing_widens_or_is_cut_off_the_page(browser: object, server: str, width: int) -> None:
+def test_nothing_widens_or_is_cut_off_the_page(browser: object, server: str,
+                                               width: int) -> None:
     """Tables scroll inside the column; text and formulas wrap (a long sum of fan-out terms
     included); the page itself never scrolls sideways."""
     page_ = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]

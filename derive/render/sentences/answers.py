@@ -47,10 +47,10 @@ def _stability(s: Solution) -> list[Sentence]:
                     which += [", " if i else "", Partial(out, r.of)]
                 sentences.append(("As ", approach(limit.variable, limit.target, limit.side),
                                   ", ", *which, f" {effect}."))  # fmt: skip
-    for r in s.analysis.restrictions:
-        if r.possible and r.affects == "function":
+    for restriction in s.analysis.restrictions:
+        if restriction.possible and restriction.affects == "function":
             sentences.append((Name(out), " itself is undefined where ",
-                              domain.condition(r),
+                              domain.condition(restriction),
                               ": a step must not land there."))  # fmt: skip
     sentences += [t for h in s.analysis.hazards for t in _technique(s, h)]
     if not sentences:

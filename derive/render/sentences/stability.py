@@ -76,12 +76,13 @@ def stability(s: Solution) -> list[Sentence]:
                           "which explodes as ", formula("a -> 0+"), "; add a small ε inside."))
     for h in groups.get("bounded-trig", ()):
         assert h.local is not None and h.local_value is not None
-        flat = h.local_value.exact == 0
+        here: list[Part] = [" (here ", decimal(h.local_value), ")"]
+        if h.local_value.exact == 0:
+            here = [", and here it is ", Math(h.local_value.exact),
+                    ", so no gradient flows back through it"]
         sentences.append(("The local derivative of ", *_node(h), " is ", Math(h.local),
-                          ", at most 1 in size: it never makes the gradient explode",
-                          *([", and here it is ", Math(h.local_value.exact),
-                             ", so no gradient flows back through it"] if flat else
-                            [" (here ", decimal(h.local_value), ")"]), "."))  # fmt: skip
+                          ", at most 1 in size: it never makes the gradient explode", *here,
+                          "."))  # fmt: skip
     sentences += _exploding(s)
     if not sentences:
         sentences.append(("No node here is numerically delicate: every operation is "
