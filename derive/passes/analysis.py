@@ -295,7 +295,7 @@ def _stationary(d: Derivation) -> Stationary:
     symbols = [graph.symbol(i) for i in d.parameters]
     forms = [primitive(g.closed_form).xreplace(data) for g in d.gradients]
     for g, form in zip(d.gradients, forms, strict=True):
-        sign = ">" if form.is_positive else "<" if form.is_negative else None
+        sign = _sign(form)
         if sign is not None:  # this partial is never zero, so neither is the gradient
             return Stationary((), fixed_sign=(g.input, g.closed_form.xreplace(data), sign))
 
@@ -320,6 +320,22 @@ def _stationary(d: Derivation) -> Stationary:
         for s in solutions
     )
     return Stationary(tuple(sorted(points, key=str)))
+
+
+def _sign(form: Expr) -> str | None:
+    """">" or "<" when SymPy proves the form positive or negative for all real inputs,
+    as written or over a common denominator (-x0 sigma(a)(1 - sigma(a)) is negative only
+    once 1 - 1/(1 + e^-a) becomes e^-a/(1 + e^-a)); None otherwise or out of time."""
+    def decide(expr: Expr) -> str | None:
+        return ">" if expr.is_positive else "<" if expr.is_negative else None
+
+    found = decide(form)
+    if found is not None or sympy.count_ops(form) > 60:
+        return found
+    try:
+        return within(LIMIT_SECONDS, lambda: decide(sympy.together(form)))
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return None
 
 
 def _finite(value: Expr) -> bool:

@@ -256,7 +256,8 @@ FORMULAS: dict[str, tuple[str, str]] = {
                       "sigmoid'(q) = sigmoid(q) (1 - sigmoid(q)) <= 1/4"),
     "tanh bound": ("\\tanh'(q) = 1 - \\tanh^{2} q \\le 1", "tanh'(q) = 1 - tanh(q)^2 <= 1"),
     "relu bound": ("\\operatorname{ReLU}'(q) = 1", "relu'(q) = 1"),
-    "q > 0": ("q > 0", "q > 0"),
+    "q > 0": ("q > 0", "q > 0"), "q < 0": ("q < 0", "q < 0"), "q": ("q", "q"),
+    "q = 0": ("q = 0", "q = 0"), "|q|": ("\\lvert q\\rvert", "|q|"),
 }  # fmt: skip
 """Fixed formulas of the analysis sentences, in LaTeX and in plain text."""
 

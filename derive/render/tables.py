@@ -21,10 +21,12 @@ SHORT_EXACT = 12
 """An exact value is printed only while its form has at most this many nodes (sigma(1)
 has 2, (-1 + sigma(1))^2/2 has 8) and no long fractions; beyond it the decimal stands alone
 and one note under the table says so."""
+SHORT_LATEX = 64
+"""... and whose LaTeX is at most this long (a sum of two nested sigmoids is not)."""
 SHORT_FORM = 60
 """The same limit for closed-form gradients (formulas in the inputs, not values)."""
-LONG_NOTE = ("Exact forms longer than {limit} terms are not printed: their decimals, to "
-             "{digits} significant digits, stand alone.")
+LONG_NOTE = ("Exact forms longer than {limit} terms (or {latex} characters of LaTeX) are not "
+             "printed: their decimals, to {digits} significant digits, stand alone.")
 FORM_NOTE = ("Closed forms longer than {limit} terms are left out: the backward table above "
              "builds each gradient step by step.")
 
@@ -35,7 +37,7 @@ def short_enough(expr: Expr, limit: int = SHORT_EXACT) -> bool:
     for count, node in enumerate(preorder_traversal(expr), 1):
         if count > limit or (node.is_Rational and len(str(node.p)) + len(str(node.q)) > 16):
             return False
-    return True
+    return limit != SHORT_EXACT or len(math.tex(expr)) <= SHORT_LATEX
 
 
 def rounded(v: Value, digits: int) -> str:
@@ -94,7 +96,7 @@ def forward_table(d: Derivation, digits: int) -> str:
         header.pop(4)
         rows = [row[:4] + row[5:] for row in rows]
     text = table(header, rows, "rlll" + "l" * (len(header) == 6) + "r")
-    return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, digits=digits)) if dropped else "")
+    return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits)) if dropped else "")
 
 
 def readable(v: Value, digits: int) -> Expr:
@@ -115,16 +117,19 @@ def _plain(approx: object, digits: int) -> str:
 
 def backward_table(d: Derivation, digits: int) -> str:
     """One row per chain-rule step: the wire, the rule, the local derivative (symbolic and
-    at the point) and upstream x local = downstream written out."""
+    at the point) and upstream x local = downstream written out. The parts of a cell are
+    separate formulas, so that a narrow column wraps between them."""
     rows = []
     for step in d.backward.steps:
-        local = f"{math.partial(step.node, step.input)} = {math.tex(step.local)}"
+        local = m(f"{math.partial(step.node, step.input)} = {math.tex(step.local)}")
         if not step.local.is_Number:
-            local += f" {math.equals(step.local_value, digits)}"
-        product = math.chain_product(math.short(step.upstream, digits),
-                                     math.short(step.local_value, digits),
-                                     math.short(step.downstream, digits))
-        rows.append([m(math.edge(step.node, step.input)), step.rule, m(local), m(product)])
+            local += " " + m(math.equals(step.local_value, digits))
+        up, loc, down = (math.short(v, digits) for v in (step.upstream, step.local_value,
+                                                          step.downstream))
+        product = math.chain_product(up, loc, down)
+        left, _, right = product.rpartition(" = ")
+        rows.append([m(math.edge(step.node, step.input)), step.rule, local,
+                     f"{m(left)} {m('= ' + right)}"])  # fmt: skip
     return table(["gradient flows", "rule", "local derivative", "upstream × local = downstream"],
                  rows)
 
@@ -163,7 +168,7 @@ def gradient_table(d: Derivation, digits: int) -> str:
     if long_forms:
         text += note(FORM_NOTE.format(limit=SHORT_FORM))
     if dropped:
-        text += note(LONG_NOTE.format(limit=SHORT_EXACT, digits=digits))
+        text += note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits))
     return text
 
 
@@ -246,7 +251,7 @@ def objective_table(table_: Descent, digits: int) -> str:
     inputs = ", ".join(math.name(i) for i in parameters)
     text = table(["step", f"parameters {m(math.grouped(inputs))}", f"{m(name)} before",
                   f"{m(name)} after"], rows, "rlll")  # fmt: skip
-    return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, digits=digits)) if dropped else "")
+    return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits)) if dropped else "")
 
 
 def variants_table(variants: Sequence[tuple[str, Derivation]], digits: int) -> str:

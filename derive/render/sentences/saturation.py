@@ -26,12 +26,14 @@ RULE: Sentence = (f"Saturated means here: the local derivative is below {SATURAT
                   "activation nearly vanish.",)  # fmt: skip
 """The definition, printed once per page (in the analysis, before the first verdict)."""
 
-BOUNDS = {
-    "sigmoid": ("sigmoid bound", " for every q (the most it can be, at q = 0): a sigmoid "
-                "passes at most a quarter of the gradient that reaches it."),
-    "tanh": ("tanh bound", ", equal to 1 only at q = 0 and falling fast as |q| grows."),
-    "relu": ("relu bound", " for q > 0 and 0 for q < 0: an active ReLU passes the gradient "
-             "unchanged, an inactive one passes nothing."),
+BOUNDS: dict[str, Sentence] = {
+    "sigmoid": (formula("sigmoid bound"), " for every ", formula("q"), " (the most it can be, "
+                "at ", formula("q = 0"), "): a sigmoid passes at most a quarter of the gradient "
+                "that reaches it."),
+    "tanh": (formula("tanh bound"), ", equal to 1 only at ", formula("q = 0"), " and falling "
+             "fast as ", formula("|q|"), " grows."),
+    "relu": (formula("relu bound"), " for ", formula("q > 0"), " and 0 for ", formula("q < 0"),
+             ": an active ReLU passes the gradient unchanged, an inactive one passes nothing."),
 }
 """Why each activation passes what it passes, for every q."""
 
@@ -74,9 +76,7 @@ def activations(s: Solution) -> list[Sentence]:
     ops = [i.op for _, items in s.analysis.variant_saturation for i in items]
     facts: list[Sentence] = [("The linear variant's derivative is 1: it passes the gradient "
                               "unchanged.",)]  # fmt: skip
-    for op in dict.fromkeys(ops):
-        key, rest = BOUNDS[op]
-        facts.append((formula(key), rest))
+    facts += [BOUNDS[op] for op in dict.fromkeys(ops)]
     for label, items in s.analysis.variant_saturation:
         for item in items:
             facts.append((f"{label} at this point: ", *verdict(item), "."))
