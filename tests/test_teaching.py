@@ -9,8 +9,11 @@ Backpropagation Example", whose published figures the built page must reproduce.
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -429,8 +432,37 @@ def test_tables_scroll_inside_the_column_on_a_phone(site: Path) -> None:
     assert article.count('class="table-wrapper') >= 5
 
 
-browser = test_browser.browser  # the Chromium and the site server of the browser test
-server = test_browser.server
+WIDTH_SCRIPT = r"""
+import functools, http.server, json, sys, threading
+from playwright.sync_api import sync_playwright
+
+root, width, pages = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+check = sys.stdin.read()
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
+threading.Thread(target=httpd.serve_forever, daemon=True).start()
+base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+found = {}
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    for name in pages:
+        page.goto(base + name)
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        page.evaluate(check)
+        page.wait_for_timeout(300)
+        found[name] = page.evaluate(check)
+    browser.close()
+httpd.shutdown()
+print(json.dumps(found))
+"""
+"""Run in its own process: the browser test's Chromium (Playwright's sync API) is already
+running in this one for the whole session."""
 
 WIDTH_CHECK = """() => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
@@ -449,20 +481,18 @@ WIDTH_CHECK = """() => {
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
-def test_nothing_widens_or_is_cut_off_the_page(browser: object, server: str,
-                                               width: int) -> None:
+def test_nothing_widens_or_is_cut_off_the_page(site: Path, width: int) -> None:
     """Tables scroll inside the column; text and formulas wrap (a long sum of fan-out terms
     included); the page itself never scrolls sideways."""
-    page_ = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
-    try:
-        for name in ("mazur-network", "training-a-neuron", "activation-functions"):
-            page_.goto(f"{server}exercises/{name}.html")
-            page_.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-            page_.evaluate("MathJax.startup.promise")
-            found = page_.evaluate(WIDTH_CHECK)
-            page_.wait_for_timeout(300)
-            found = page_.evaluate(WIDTH_CHECK)
-            assert found["scroll"] <= found["width"], (name, width, found)
-            assert found["clipped"] == [] and found["tables"] == 0, (name, width, found)
-    finally:
-        page_.close()
+    if not test_browser.CHROMIUM.is_file():
+        test_browser.unavailable(f"{test_browser.CHROMIUM} is missing")
+    pages = [f"exercises/{n}.html" for n in ("mazur-network", "training-a-neuron",
+                                              "activation-functions")]  # fmt: skip
+    script = f"ARGS = {test_browser.ARGS!r}\n" + WIDTH_SCRIPT
+    done = subprocess.run([sys.executable, "-c", script, str(site), str(width), *pages],
+                          input=WIDTH_CHECK, capture_output=True, text=True, timeout=180,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name, found in json.loads(done.stdout).items():
+        assert found["scroll"] <= found["width"], (name, width, found)
+        assert found["clipped"] == [] and found["tables"] == 0, (name, width, found)

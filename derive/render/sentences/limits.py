@@ -8,6 +8,7 @@ input is said to stay where it is, not to tend anywhere because of it.
 from __future__ import annotations
 
 from derive.passes.analysis import LimitResult
+from derive.render import math as latex
 from derive.render.sentences.parts import (
     Math,
     Name,
@@ -20,6 +21,8 @@ from derive.render.sentences.parts import (
 )
 from derive.solution import Solution
 
+SHORT_FORMULA = 60
+"""Longest closed form (LaTeX characters) quoted inside a sentence."""
 GRADIENT_WORDS = {"exploding": "exploding", "vanishing": "vanishing", "bounded": "bounded",
                   "undefined": "no limit", "unsettled": "not settled in time"}  # fmt: skip
 FUNCTION_WORDS = {"exploding": "grows without bound", "vanishing": "tends to 0",
@@ -127,9 +130,11 @@ def stationary(s: Solution) -> list[Sentence]:
     if st.fixed_sign is not None:
         wrt, form, sign = st.fixed_sign
         word = "positive" if sign == ">" else "negative"
-        return [("None: ", Partial(out, wrt), formula("="), Math(form),
-                 f" is {word} everywhere, so the gradient is never zero and ", Name(out),
-                 " has no stationary points.")]  # fmt: skip
+        shown: list[Part] = [Partial(out, wrt)]
+        if len(latex.tex(form)) <= SHORT_FORMULA:  # a long one would not wrap on a phone
+            shown += [formula("="), Math(form)]
+        return [("None: ", *shown, f" is {word} everywhere, so the gradient is never zero "
+                 "and ", Name(out), " has no stationary points.")]  # fmt: skip
     if st.points is None:
         return [("Where the gradient vanishes was not determined: ", st.reason, ".")]
     if not st.points:
