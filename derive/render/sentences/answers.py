@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 from derive.passes.analysis import Hazard, LimitResult
 from derive.render import math as latex
-from derive.render.sentences import descent, domain, gradients, limits, saturation
+from derive.render.sentences.descent import answer as descent_answer
+from derive.render.sentences.domain import condition, domain
+from derive.render.sentences.gradients import greatest
+from derive.render.sentences.limits import summary
 from derive.render.sentences.parts import (
     Math,
     Name,
@@ -20,12 +23,14 @@ from derive.render.sentences.parts import (
     decimal,
     formula,
 )
+from derive.render.sentences.saturation import answer as activations_answer
+from derive.render.sentences.saturation import passes
 from derive.solution import Solution
 from derive.spec import Question
 
 
 def _ranking(s: Solution) -> list[Sentence]:
-    return [gradients.greatest(s)]
+    return [greatest(s)]
 
 
 def _stability(s: Solution) -> list[Sentence]:
@@ -50,7 +55,7 @@ def _stability(s: Solution) -> list[Sentence]:
     for restriction in s.analysis.restrictions:
         if restriction.possible and restriction.affects == "function":
             sentences.append((Name(out), " itself is undefined where ",
-                              domain.condition(restriction),
+                              condition(restriction),
                               ": a step must not land there."))  # fmt: skip
     sentences += [t for h in s.analysis.hazards for t in _technique(s, h)]
     if not sentences:
@@ -104,7 +109,7 @@ def _technique(s: Solution, h: Hazard) -> list[Sentence]:
 
 
 def _limits(s: Solution) -> list[Sentence]:
-    return limits.summary(s)
+    return summary(s)
 
 
 def _stationary(s: Solution) -> list[Sentence]:
@@ -125,20 +130,20 @@ def _stationary(s: Solution) -> list[Sentence]:
 
 
 def _domain(s: Solution) -> list[Sentence]:
-    return domain.domain(s)
+    return domain(s)
 
 
 def _saturation(s: Solution) -> list[Sentence]:
     if s.descent is not None and any(st.activations for st in s.descent.steps) and len(
             s.descent.steps) > 1:  # fmt: skip
         return []  # the descent answer follows the activation along the steps
-    return saturation.passes(s)
+    return passes(s)
 
 
 ANSWERS: dict[str, Callable[[Solution], list[Sentence]]] = {
     "domain": _domain, "limits": _limits, "stationary": _stationary, "ranking": _ranking,
-    "stability": _stability, "saturation": _saturation, "descent": descent.answer,
-    "activations": saturation.answer,
+    "stability": _stability, "saturation": _saturation, "descent": descent_answer,
+    "activations": activations_answer,
 }  # fmt: skip
 
 
