@@ -25,6 +25,7 @@ from derive import backprop
 from derive.errors import DeriveError, SpecErrors
 from derive.passes.analysis import SATURATED
 from derive.pipeline import load, solve
+from derive.render.dot import circuit
 from derive.render.myst import page
 from derive.solution import Solution, Workbook
 from derive.spec import parse_spec
@@ -369,6 +370,12 @@ def test_mazur_data_are_not_ranked_or_updated(mazur_page: str, shipped: Workbook
     descent = mazur_page[mazur_page.index("Gradient descent"):mazur_page.index("Analysis")]
     assert "t_{1}" not in descent and "i_{1}" not in descent
     assert "t_{1}" in mazur_page  # shown with its value elsewhere (statement, forward table)
+    interpretation = mazur_page[mazur_page.index("Interpretation"):mazur_page.index("Ranked by")]
+    assert "t_{1}" not in interpretation and "i_{1}" not in interpretation
+    # on the circuit a given input carries its value, not a gradient
+    dot = circuit(s.derivation, 4, "mazur-network")
+    [t1] = [line for line in dot.splitlines() if line.strip().startswith('"t1" [')]
+    assert "= 0.01" in t1 and "-0.7414" not in t1
 
 
 # -- readable numbers ----------------------------------------------------------------------------
