@@ -108,6 +108,8 @@ def readable(v: Value, digits: int) -> Expr:
         return sympy.Float(math.short(v), 15)
     if short_enough(v.exact):
         return v.exact
+    if v.approx and abs(v.approx.context.mag(v.approx)) > 3000:  # |log10| > 900 (engine):
+        return sympy.Float(mpmath.nstr(v.approx, digits), digits)  # no 4300-digit string
     return sympy.Float(_plain(v.approx, digits), digits)
 
 
