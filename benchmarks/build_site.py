@@ -158,7 +158,7 @@ def one(count: int | None, work: Path) -> dict[str, Any]:
         cpu_before, cpu_inside = share.derive_cpu, share.sphinx_cpu
         pages._read.clear()  # as in a new `derive build`: the file is read each build
         started, cpu = time.perf_counter(), _cpu()
-        build_site(exercises, out)
+        build_site(exercises, out, jobs=0)  # as `derive build` does
         wall, used = time.perf_counter() - started, _cpu() - cpu
         # derive's part = handlers inside Sphinx + what build_site does outside Sphinx
         derive = (share.derive - before) + (wall - (share.sphinx - inside))
