@@ -55,16 +55,18 @@ def solve(exercise: Exercise) -> Solution:
             variants.append((label, backprop(text, at=exercise.at)))
         except DeriveError as exc:  # the variant's text, not the shared values, is at fault
             raise exercise.error(f"variants.{label}", f"variant {label!r}: {exc}") from None
-    table = None
+    table, objective = None, None
     if exercise.descent is not None:
-        table = _descent(exercise, exercise.descent, function, derivation)
+        table, objective = _descent(exercise, exercise.descent, function, derivation)
     with exercise.located("limits"):
         analysis = analyse(derivation, exercise.limits)
-    return Solution(exercise, derivation, tuple(variants), table, analysis)
+    return Solution(exercise, derivation, tuple(variants), table, analysis, objective)
 
 
 def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
-             derivation: Derivation) -> Descent:
+             derivation: Derivation) -> tuple[Descent, Derivation | None]:
+    """The descent table, and the derivation of its objective when it has one (the
+    generated code reproduces the table from it)."""
     graph, form = derivation.graph, None
     if spec.objective is not None:
         with exercise.located("descent.objective"):
@@ -84,8 +86,10 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
             raise DeriveError(f"descent parameter {exc.args[0]!r} is not an input "
                               f"(inputs: {', '.join(graph.inputs)})") from None  # fmt: skip
     with exercise.located("at"):
-        return descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
-                       spec.ascent, spec.objective, form)  # fmt: skip
+        table = descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
+                        spec.ascent, spec.objective, form)  # fmt: skip
+        objective = None if form is None else derive_at(graph, derivation.point)
+    return table, objective
 
 
 def load(path: str | Path) -> Workbook:

@@ -16,6 +16,7 @@ from derive.derivation import Derivation
 from derive.render import math, sentences, tables
 from derive.render.code import program
 from derive.render.dot import circuit
+from derive.render.statement import statement
 from derive.solution import Solution
 
 Heading = Callable[[int, str], str]
@@ -60,38 +61,6 @@ def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
     return Page("\n".join(out), files)
 
 
-def statement(s: Solution) -> str:
-    ex, d = s.exercise, s.derivation
-    out = [f"$$\n{math.written(d.graph.function)}\n$$", ""]
-    point = ", ".join(_assignment(name, value) for name, value in ex.at.items())
-    out.append(f"at {point}" + (
-        "; with " + ", ".join(f"${math.name(n)} = {_where(d, n)}$" for n in ex.where)
-        if ex.where else "") + ".")  # fmt: skip
-    out.append("")
-    if ex.statement:
-        out += [ex.statement.strip(), ""]
-    if ex.instructions:
-        out += ["**Instructions**", ""] + [f"- {item}" for item in ex.instructions] + [""]
-    if ex.questions:
-        out += ["**Questions**", ""] + [f"{i}. {q.text}" for i, q in enumerate(ex.questions, 1)]
-        out.append("")
-    return "\n".join(out)
-
-
-def _assignment(name: str, value: object) -> str:
-    if isinstance(value, tuple):
-        items = ", ".join(math.tex(v) for v in value)
-        return f"${math.name(name)} = {math.grouped(items)}$"
-    return f"${math.name(name)} = {math.tex(value)}$"
-
-
-def _where(d: Derivation, name: str) -> str:
-    from derive.language import parse_expression
-
-    text = dict(d.graph.where)[name]
-    return math.expression(text, parse_expression(text))
-
-
 def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
     ex, d = s.exercise, s.derivation
     digits = ex.digits
@@ -119,8 +88,9 @@ def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
     if ex.notes:
         out += [heading(2, "Notes"), ex.notes.strip(), ""]
     out += [heading(2, "Code"), "A plain Python version of both passes, node by node "
-            "(only the `math` module); running it prints the numbers above.", "",
-            f"```python\n{program(d)}```", ""]  # fmt: skip
+            "(only the `math` module); running it prints the numbers above" + (
+                ", then takes the descent steps of the table" if s.descent else "") + ".", "",
+            f"```python\n{program(d, s.descent, s.objective)}```", ""]  # fmt: skip
     out += _downloads(ex.id, files, heading)
     return "\n".join(out)
 
