@@ -180,5 +180,6 @@ def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
         files[f"{name}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
     if downloads:
         files[f"{name}.ipynb"] = notebook(s, solutions)
-        files[f"{name}.tex"] = document(s, solutions)
+        body = solution_body(s, section, {}) if solutions else None
+        files[f"{name}.tex"] = document(s.exercise.title, statement(s), body)
     return files
