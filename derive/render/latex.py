@@ -215,57 +215,19 @@ def _cells(row: str) -> list[str]:
     return cells
 
 
-def _visible(cell: str) -> int:
-    """About how many characters a cell takes when typeset."""
-    while (fraction := _fraction(cell)) is not None:
-        start, end, numerator, denominator = fraction
-        cell = cell[:start] + max(numerator, denominator, key=_visible) + cell[end:]
-    cell = re.sub(r"\\(left|right|mathit|mathrm|operatorname|allowbreak)\b", "", cell)
-    cell = re.sub(r"\\[A-Za-z]+", "x", cell)
-    return len(re.sub(r"[{}$^_\\ ]", "", cell)) + cell.count(" ") // 2
-
-
-def _rigid(cell: str) -> int:
-    """About how many characters the widest fraction of a cell takes: TeX cannot break a
-    line inside one, so its column must be at least that wide."""
-    widest = 0
-    while (fraction := _fraction(cell)) is not None:
-        start, end, numerator, denominator = fraction
-        widest = max(widest, _visible(numerator), _visible(denominator))
-        cell = cell[:start] + cell[end:]
-    return widest
-
-
-def _fraction(cell: str) -> tuple[int, int, str, str] | None:
-    """The first \\frac{..}{..} of a cell: its span, numerator and denominator."""
-    start = cell.find("\\frac{")
-    if start < 0:
-        return None
-    parts, position = [], start + len("\\frac")
-    for _ in range(2):
-        depth, begin = 0, position
-        while position < len(cell):
-            depth += {"{": 1, "}": -1}.get(cell[position], 0)
-            position += 1
-            if depth == 0:
-                break
-        parts.append(cell[begin + 1 : position - 1])
-    return start, position, parts[0], parts[1]
-
-
 def _table(rows: list[str]) -> str:
     header, marks, *body = (_cells(r) for r in rows)
     align = ["r" if m.endswith(":") and not m.startswith(":") else
              "c" if m.startswith(":") and m.endswith(":") else "l" for m in marks]  # fmt: skip
     table = [header, *body]
-    widths = [max(_visible(row[c]) if c < len(row) else 0 for row in table)
+    widths = [max(math.width(row[c]) if c < len(row) else 0 for row in table)
               for c in range(len(header))]  # fmt: skip
-    rigid = [max(_rigid(row[c]) if c < len(row) else 0 for row in table)
+    rigid = [max(math.rigid_width(row[c]) if c < len(row) else 0 for row in table)
              for c in range(len(header))]  # fmt: skip
     spec, room = _columns(align, widths, rigid)
 
     def cell(c: int, text: str) -> str:
-        if rigid[c] and c in room and _rigid(text) + 2 > room[c]:  # a fraction too wide
+        if rigid[c] and c in room and math.rigid_width(text) + 2 > room[c]:  # a fraction too wide
             return f"\\adjustbox{{max width=\\linewidth}}{{{inline(text)}}}"  # to wrap
         return inline(text)
 

@@ -330,3 +330,44 @@ def breakable(formula: str) -> str:
     \\right) make an unbreakable box (a long exact form then runs off the page), plain
     ( ... ) do not."""
     return _SIZED.sub("", formula).replace(", ", ",\\allowbreak ")
+
+
+# -- widths, for laying out LaTeX tables ---------------------------------------------------
+
+
+def width(cell: str) -> int:
+    """About how many characters a table cell (text with $math$) takes when typeset."""
+    while (fraction := _first_fraction(cell)) is not None:
+        start, end, numerator, denominator = fraction
+        cell = cell[:start] + max(numerator, denominator, key=width) + cell[end:]
+    cell = re.sub(r"\\(left|right|mathit|mathrm|operatorname|allowbreak)\b", "", cell)
+    cell = re.sub(r"\\[A-Za-z]+", "x", cell)
+    return len(re.sub(r"[{}$^_\\ ]", "", cell)) + cell.count(" ") // 2
+
+
+def rigid_width(cell: str) -> int:
+    """About how many characters the widest fraction of a cell takes: TeX cannot break a
+    line inside one, so its column must be at least that wide."""
+    widest = 0
+    while (fraction := _first_fraction(cell)) is not None:
+        start, end, numerator, denominator = fraction
+        widest = max(widest, width(numerator), width(denominator))
+        cell = cell[:start] + cell[end:]
+    return widest
+
+
+def _first_fraction(cell: str) -> tuple[int, int, str, str] | None:
+    """The first \\frac{..}{..} of a cell: its span, numerator and denominator."""
+    start = cell.find("\\frac{")
+    if start < 0:
+        return None
+    parts, position = [], start + len("\\frac")
+    for _ in range(2):
+        depth, begin = 0, position
+        while position < len(cell):
+            depth += {"{": 1, "}": -1}.get(cell[position], 0)
+            position += 1
+            if depth == 0:
+                break
+        parts.append(cell[begin + 1 : position - 1])
+    return start, position, parts[0], parts[1]
