@@ -52,12 +52,9 @@ def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
         out.append(":::{note}\nThe solution to this exercise is not published yet.\n:::\n")
         out += _downloads(ex.id, files, section)
         return Page("\n".join(out), files)
-    collapsed = ex.solution == "collapsed"
-    body = solution_body(s, rubric if collapsed else section, files)
-    if collapsed:
-        out += ["````{solution} Show the worked solution", body, "````", ""]
-    else:
-        out.append(body)
+    if ex.solution == "collapsed":  # the sections that follow, folded (real sections:
+        out += ["```{derive-solution} Show the worked solution", "```", ""]  # anchors, contents)
+    out.append(solution_body(s, section, files))
     return Page("\n".join(out), files)
 
 
