@@ -87,7 +87,7 @@ def build_pdf(workbook: Workbook, out: Path, solutions: bool = True,
             raise DeriveError(f"LaTeX wrote no PDF: {_first_error(log)}")
         partial = out.with_name(f".{out.name}.partial")
         shutil.copyfile(pdf, partial)
-        os.replace(partial, out)  # atomic: readers see the old PDF or the new one
+        partial.replace(out)  # atomic: readers see the old PDF or the new one
         pages = re.findall(r"Output written on workbook\.pdf \((\d+) pages?", log)
         overfull = [line for line in log.splitlines() if line.startswith("Overfull")]
         return PdfResult(out, int(pages[-1]) if pages else 0, len(exercises), overfull,

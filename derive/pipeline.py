@@ -73,9 +73,9 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
             taken = {*graph.inputs, *exercise.where, function.name}
             name = next(n for n in ("E", "L", "J", "loss") if n not in taken)
             body = parse_expression(spec.objective)
-            objective = Function(spec.objective, name, function.params, body)
+            written = Function(spec.objective, name, function.params, body)
             where = {**exercise.where, function.name: function.source(function.body)}
-            graph = build_graph(objective, vector_lengths(exercise.at), where)
+            graph = build_graph(written, vector_lengths(exercise.at), where)
             # The same objective with the function's output as a plain symbol: E = (f - 1)^2/2
             alone = build_graph(Function(spec.objective, name, None, body))
             form = alone.node(alone.output).expr
@@ -88,7 +88,7 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
     with exercise.located("at"):
         table = descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
                         spec.ascent, spec.objective, form)  # fmt: skip
-        objective = None if form is None else derive_at(graph, derivation.point)
+        objective = None if form is None else derive_at(graph, dict(derivation.point))
     return table, objective
 
 

@@ -18,14 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import program_output
 import pytest
+from program_output import Printed, descent_mismatches, parse
 
 from derive import backprop
 from derive.derivation import Derivation
 from derive.pipeline import load
 from derive.render.code import program
-import program_output
-from program_output import Printed, descent_mismatches, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK = load(ROOT / "exercises.yaml")

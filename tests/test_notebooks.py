@@ -19,12 +19,12 @@ import pytest
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-import nbformat  # noqa: E402 - after the skips
+import nbformat
+from program_output import close, descent_mismatches, parse
 
-from derive.pipeline import load  # noqa: E402
-from derive.render.notebook import notebook  # noqa: E402
-from derive.solution import Solution  # noqa: E402
-from program_output import close, descent_mismatches, parse  # noqa: E402
+from derive.pipeline import load
+from derive.render.notebook import notebook
+from derive.solution import Solution
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK = load(ROOT / "exercises.yaml")

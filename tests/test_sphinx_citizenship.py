@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from test_browser import browser, serve  # noqa: F401 - the browser fixture, shared
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -249,7 +249,7 @@ def _columns(align: list[str], widths: list[int],
         return "".join(align), {}
     wide = [i for i, w in enumerate(widths) if w > NARROW]
     room = LINE - sum(w + 2 for i, w in enumerate(widths) if i not in wide) - 2 * len(wide)
-    floor = {i: max(rigid[i] + 2, 10) for i in wide}
+    floor = {i: float(max(rigid[i] + 2, 10)) for i in wide}
     if sum(floor.values()) > room:
         floor = {i: f * room / sum(floor.values()) for i, f in floor.items()}
     spare = max(room - sum(floor.values()), 0)

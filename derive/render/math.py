@@ -272,18 +272,25 @@ _TEXT = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
          "\u00d7": r"$\times$", "\u2248": r"$\approx$", "\u00b7": r"$\cdot$",
          "\u221e": r"$\infty$", "\u2192": r"$\to$", "\u03c3": r"$\sigma$",
          "\u2014": "---", "\u2013": "--", "\u2032": "$'$"}  # fmt: skip
-_SAFE_MATH = set("""
-alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
-pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta
-Lambda Xi Pi Sigma Upsilon Phi Psi Omega partial nabla infty cdot cdots ldots dots times div
-pm mp le leq ge geq ne neq approx sim simeq equiv to rightarrow leftarrow mapsto in notin
-subset subseteq cup cap forall exists frac dfrac tfrac sqrt sum prod int lim max min sup inf
-log ln exp sin cos tan tanh sinh cosh arctan sec csc cot det left right big Big bigg Bigg
-bigl bigr Bigl Bigr lvert rvert lVert rVert langle rangle lfloor rfloor lceil rceil text
-textrm textit textbf mathrm mathit mathbf mathbb mathcal mathsf boldsymbol operatorname
-hat bar tilde vec dot ddot prime quad qquad displaystyle textstyle top intercal circ odot
-otimes oplus star ast ell hbar Re Im mid vert Vert backslash overline underline begin end
-""".split())  # fmt: skip
+_SAFE_MATH = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho",
+    "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi",
+    "Psi", "Omega", "partial", "nabla", "infty", "cdot", "cdots", "ldots", "dots",
+    "times", "div", "pm", "mp", "le", "leq", "ge", "geq", "ne", "neq", "approx", "sim",
+    "simeq", "equiv", "to", "rightarrow", "leftarrow", "mapsto", "in", "notin", "subset",
+    "subseteq", "cup", "cap", "forall", "exists", "frac", "dfrac", "tfrac", "sqrt", "sum",
+    "prod", "int", "lim", "max", "min", "sup", "inf", "log", "ln", "exp", "sin", "cos",
+    "tan", "tanh", "sinh", "cosh", "arctan", "sec", "csc", "cot", "det", "left", "right",
+    "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "lvert", "rvert",
+    "lVert", "rVert", "langle", "rangle", "lfloor", "rfloor", "lceil", "rceil", "text",
+    "textrm", "textit", "textbf", "mathrm", "mathit", "mathbf", "mathbb", "mathcal",
+    "mathsf", "boldsymbol", "operatorname", "hat", "bar", "tilde", "vec", "dot", "ddot",
+    "prime", "quad", "qquad", "displaystyle", "textstyle", "top", "intercal", "circ",
+    "odot", "otimes", "oplus", "star", "ast", "ell", "hbar", "Re", "Im", "mid", "vert",
+    "Vert", "backslash", "overline", "underline", "begin", "end",
+}  # fmt: skip
 _SAFE_ENVIRONMENTS = {"aligned", "cases", "matrix", "pmatrix", "bmatrix", "vmatrix", "array"}
 _CONTROL = re.compile(r"\\([A-Za-z]+)|\\(.)|(\^\^)|([%#&])|\{|\}", re.DOTALL)
 
