@@ -48,6 +48,9 @@ _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 """
 LINE = 88
 """Characters of table text that fit the text width (small type, a4, 2.2 cm margins)."""
+RIGID_SHARE = 0.4
+"""At most this share of a table's room goes to one column's widest fraction; a wider
+fraction is scaled down to fit (exact forms that long are rare: they are cut short)."""
 NARROW = 14
 """Columns whose widest cell is at most this many characters keep their natural width."""
 
@@ -224,7 +227,9 @@ def _table(rows: list[str]) -> str:
               for c in range(len(header))]  # fmt: skip
     rigid = [max(math.rigid_width(row[c]) if c < len(row) else 0 for row in table)
              for c in range(len(header))]  # fmt: skip
-    spec, room = _columns(align, widths, rigid)
+    typical = [_typical([math.width(row[c]) for row in body if c < len(row)] or [widths[c]])
+               for c in range(len(header))]  # fmt: skip
+    spec, room = _columns(align, widths, rigid, typical)
 
     def cell(c: int, text: str) -> str:
         if rigid[c] and c in room and math.rigid_width(text) + 2 > room[c]:  # a fraction too wide
@@ -239,8 +244,15 @@ def _table(rows: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _columns(align: list[str], widths: list[int],
-             rigid: list[int]) -> tuple[str, dict[int, float]]:  # fmt: skip
+def _typical(widths: list[int]) -> float:
+    """A column's typical need: the mean of its three widest cells (one long exact form
+    should not take the room of a column that is wide in every row)."""
+    top = sorted(widths)[-3:]
+    return sum(top) / len(top)
+
+
+def _columns(align: list[str], widths: list[int], rigid: list[int],
+             typical: list[float]) -> tuple[str, dict[int, float]]:  # fmt: skip
     """Natural columns when the table fits; else the wide columns share the room left by
     the narrow ones as wrapping paragraph columns: each gets its widest fraction (all
     scaled down when they cannot all fit), and the rest in proportion to what it still
@@ -249,15 +261,15 @@ def _columns(align: list[str], widths: list[int],
         return "".join(align), {}
     wide = [i for i, w in enumerate(widths) if w > NARROW]
     room = LINE - sum(w + 2 for i, w in enumerate(widths) if i not in wide) - 2 * len(wide)
-    floor = {i: float(max(rigid[i] + 2, 10)) for i in wide}
+    floor = {i: float(min(max(rigid[i] + 2, 10), RIGID_SHARE * room)) for i in wide}
     if sum(floor.values()) > room:
         floor = {i: f * room / sum(floor.values()) for i, f in floor.items()}
     spare = max(room - sum(floor.values()), 0)
-    need = sum(widths[i] - floor[i] for i in wide if widths[i] > floor[i]) or 1
+    need = sum(typical[i] - floor[i] for i in wide if typical[i] > floor[i]) or 1
     spec, chars = [], {}
     for i, a in enumerate(align):
         if i in wide:
-            chars[i] = floor[i] + spare * max(widths[i] - floor[i], 0) / need
+            chars[i] = floor[i] + spare * max(typical[i] - floor[i], 0) / need
             ragged = "\\raggedleft" if a == "r" else "\\raggedright"
             spec.append(f">{{{ragged}\\arraybackslash}}p{{{chars[i] / LINE:.3f}\\linewidth}}")
         else:
