@@ -38,7 +38,8 @@ def notebook(s: Solution, solutions: bool = True) -> str:
         ]  # fmt: skip
         if s.descent is not None:
             cells.append(("markdown", "## Gradient descent\n\n"
-                          + tables.descent_table(s.descent, digits)))  # fmt: skip
+                          + tables.descent_table(s.descent, digits) + "\n"
+                          + tables.objective_table(s.descent, digits)))  # fmt: skip
         for question in ex.questions:
             answer = "\n".join(f"- {sentences.markdown(x, digits)}"
                                for x in sentences.answer(s, question))  # fmt: skip
