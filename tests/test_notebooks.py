@@ -119,3 +119,22 @@ def test_training_a_neurons_final_weights(outputs) -> None:
 
 def test_exponential_and_sine_prints_an_exact_zero(outputs) -> None:
     assert "df/dz = 0\n" in outputs["exponential-and-sine"]
+
+
+def test_a_derivation_displays_as_markdown_in_ipython() -> None:
+    """Jupyter shows a Derivation as its Markdown summary: the formatter is registered by
+    the record's name from derive's package (the record imports no renderer)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import derive
+    from derive import backprop
+
+    shell = InteractiveShell.instance()
+    try:
+        derive._register_display()
+        data, _ = shell.display_formatter.format(backprop("(x + y) * z", at={"x": -2, "y": 5,
+                                                                              "z": -4}))
+        markdown = data["text/markdown"]
+        assert "$f = -12$" in markdown and "Backward pass" in markdown
+    finally:
+        InteractiveShell.clear_instance()
