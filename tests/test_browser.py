@@ -402,3 +402,55 @@ def test_no_tex_source_shows_inside_formulas(visited: Any) -> None:
 def test_operator_names_are_typeset_as_one_word(visited: Any) -> None:
     split = {path: visited(path)["tex"]["operators"] for path in PAGES}
     assert not {path: found for path, found in split.items() if found}
+
+
+# --------------------------------------------------------------------------------------
+# Titles on a phone, links into folded solutions (derive.sphinx's CSS and JavaScript)
+# --------------------------------------------------------------------------------------
+
+
+def broken_words(page: Any, selector: str) -> list[str]:
+    """Words of the element's text that the layout splits over two lines."""
+    return page.evaluate("""(selector) => {
+      const el = document.querySelector(selector);
+      const text = el.firstChild;
+      const broken = [];
+      const re = /\\S+/g;
+      let m;
+      while ((m = re.exec(text.textContent))) {
+        const range = document.createRange();
+        range.setStart(text, m.index);
+        range.setEnd(text, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      }
+      return broken;
+    }""", selector)
+
+
+def test_titles_break_between_words_on_a_phone_and_in_the_sidebar(browser, server) -> None:
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    desktop = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        for path in ("exercises/cs231n-staged.html", "exercises/training-a-neuron.html"):
+            phone.goto(server + path)
+            assert broken_words(phone, "article h1") == [], path
+        desktop.goto(server + "index.html")
+        assert broken_words(desktop, ".sidebar-brand-text") == []
+    finally:
+        phone.close()
+        desktop.close()
+
+
+def test_a_link_to_a_section_in_a_folded_solution_opens_it(browser, server) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(server + "exercises/quotient.html")
+        assert page.evaluate("document.querySelector('details.derive-solution').open") is False
+        page.goto(server + "exercises/quotient.html#answers")
+        page.wait_for_function("document.querySelector('details.derive-solution').open")
+        shown = ("(() => { const r = document.getElementById('answers').getBoundingClientRect();"
+                 " return r.height > 0 && r.top >= 0 && r.top < innerHeight; })()")
+        page.wait_for_function(shown, timeout=5000)  # furo scrolls smoothly: a moment
+    finally:
+        page.close()

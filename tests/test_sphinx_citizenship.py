@@ -2,7 +2,8 @@
 `derive-derivation`) with the short names only where no other extension (sphinx-exercise,
 Jupyter Book) took them, and no warning either way; folded solutions made of real
 sections, with anchors and "on this page" entries; page titles that break between words
-on a phone; a link into a folded solution opens it.
+on a phone; a link into a folded solution opens it (those two in a real browser, in
+test_browser.py, which owns the one Chromium of a test session).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import browser, serve  # noqa: F401 - the browser fixture, shared
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,58 +130,3 @@ def test_a_collapsed_solution_is_real_sections_with_anchors(tmp_path, sphinx_iso
         assert f'href="#{anchor}"' in html, f"{anchor}: in the page's contents"
     assert "rubric" not in fold
     assert re.search(r'<h2>Answers<a class="headerlink" href="#answers"', fold)
-
-
-@pytest.fixture(scope="module")
-def served(site: Path) -> Any:
-    with serve(site) as base:
-        yield base
-
-
-def broken_words(page: Any, selector: str) -> list[str]:
-    """Words of the element's text that the layout splits over two lines."""
-    return page.evaluate("""(selector) => {
-      const el = document.querySelector(selector);
-      const text = el.firstChild;
-      const broken = [];
-      const re = /\\S+/g;
-      let m;
-      while ((m = re.exec(text.textContent))) {
-        const range = document.createRange();
-        range.setStart(text, m.index);
-        range.setEnd(text, m.index + m[0].length);
-        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
-        if (tops.size > 1) broken.push(m[0]);
-      }
-      return broken;
-    }""", selector)
-
-
-@pytest.mark.browser
-def test_titles_break_between_words_on_a_phone_and_in_the_sidebar(browser, served) -> None:  # noqa: F811
-    phone = browser.new_page(viewport={"width": 390, "height": 844})
-    desktop = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        for path in ("exercises/cs231n-staged.html", "exercises/training-a-neuron.html"):
-            phone.goto(served + path)
-            assert broken_words(phone, "article h1") == [], path
-        desktop.goto(served + "index.html")
-        assert broken_words(desktop, ".sidebar-brand-text") == []
-    finally:
-        phone.close()
-        desktop.close()
-
-
-@pytest.mark.browser
-def test_a_link_to_a_section_in_a_folded_solution_opens_it(browser, served) -> None:  # noqa: F811
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    try:
-        page.goto(served + "exercises/quotient.html")
-        assert page.evaluate("document.querySelector('details.derive-solution').open") is False
-        page.goto(served + "exercises/quotient.html#answers")
-        page.wait_for_function("document.querySelector('details.derive-solution').open")
-        shown = ("(() => { const r = document.getElementById('answers').getBoundingClientRect();"
-                 " return r.height > 0 && r.top >= 0 && r.top < innerHeight; })()")
-        page.wait_for_function(shown, timeout=5000)  # furo scrolls smoothly: a moment
-    finally:
-        page.close()
