@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 from derive.derivation import Derivation
@@ -45,13 +46,17 @@ class PdfResult:
 
 
 def circuit_svg(d: Derivation, digits: int, name: str) -> str:
-    """The circuit of `d` as SVG text: Graphviz's drawing of the DOT circuit (the stand-in
-    until derive draws its circuits itself)."""
-    from derive.render.dot import circuit
+    """The circuit of `d` as standalone SVG text: derive's own drawing
+    (derive.render.circuit) where it exists, else Graphviz's drawing of the DOT circuit."""
+    try:
+        drawn = import_module("derive.render.circuit")
+    except ImportError:
+        from derive.render.dot import circuit
 
-    done = _run(["dot", "-Tsvg"], input=circuit(d, digits, name), timeout=FIGURE_TIMEOUT,
-                what="dot (the circuit)")  # fmt: skip
-    return done
+        return _run(["dot", "-Tsvg"], input=circuit(d, digits, name), timeout=FIGURE_TIMEOUT,
+                    what="dot (the circuit)")  # fmt: skip
+    given = tuple(getattr(d, "given", ()))
+    return str(drawn.circuit_svg(d, digits, name, standalone=True, given=given))
 
 
 def build_pdf(workbook: Workbook, out: Path, solutions: bool = True,

@@ -163,6 +163,8 @@ def _directive(name: str, argument: str, body: list[str], figures: Figures,
     if name == "" and argument in ("python", "py"):
         code = "\n".join(body)
         return ["\\begin{lstlisting}[language=Python]\n" + code + "\n\\end{lstlisting}"]
+    if name == "{raw}" and not any("<svg" in line for line in body):
+        return []  # raw HTML other than the circuit (page controls): nothing to print
     if name in ("{graphviz}", "{raw}", "{circuit}", "{derive-circuit}"):
         if figures.circuit is None:
             return [math.text("The circuit diagram is on the exercise's page and in the "
