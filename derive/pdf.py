@@ -91,8 +91,12 @@ def build_pdf(workbook: Workbook, out: Path, solutions: bool = True,
         if not pdf.is_file():
             raise DeriveError(f"LaTeX wrote no PDF: {_first_error(log)}")
         partial = out.with_name(f".{out.name}.partial")
-        shutil.copyfile(pdf, partial)
-        partial.replace(out)  # atomic: readers see the old PDF or the new one
+        try:
+            shutil.copyfile(pdf, partial)
+            partial.replace(out)  # atomic: readers see the old PDF or the new one
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise DeriveError(f"--out: cannot write {out}: {exc.strerror}") from None
         pages = re.findall(r"Output written on workbook\.pdf \((\d+) pages?", log)
         overfull = [line for line in log.splitlines() if line.startswith("Overfull")]
         return PdfResult(out, int(pages[-1]) if pages else 0, len(exercises), overfull,
