@@ -29,6 +29,8 @@ from derive.solution import Solution, Workbook
 TIMEOUT = 240
 """Seconds for the whole LaTeX run (latexmk reruns pdflatex until references settle)."""
 FIGURE_TIMEOUT = 60
+REPRODUCIBLE = {"SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+"""No build date in the PDF or its figures: the same exercises give the same bytes."""
 CIRCUIT_DIGITS = 4
 
 
@@ -128,8 +130,8 @@ def _latexmk(folder: Path) -> str:
     command = ["latexmk", "-norc", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
                "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error "
                "%O %S", "workbook.tex"]  # fmt: skip
-    environment = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f",
-                   "TEXMFOUTPUT": str(folder)}  # fmt: skip
+    environment = {**os.environ, **REPRODUCIBLE, "openin_any": "p", "openout_any": "p",
+                   "shell_escape": "f", "TEXMFOUTPUT": str(folder)}  # fmt: skip
     try:
         subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True,
                        timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
@@ -152,7 +154,8 @@ def _first_error(log: str) -> str:
 def _run(command: list[str], timeout: int, what: str, input: str | None = None) -> str:
     try:
         done = subprocess.run(command, input=input, capture_output=True, text=True,
-                              timeout=timeout, check=False)  # fmt: skip
+                              timeout=timeout, check=False,
+                              env={**os.environ, **REPRODUCIBLE})  # fmt: skip
     except subprocess.TimeoutExpired:
         raise DeriveError(f"{what} took longer than {timeout} s") from None
     if done.returncode != 0:

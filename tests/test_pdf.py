@@ -114,6 +114,13 @@ def test_fonts_are_type_1_t1_encoded(built) -> None:
     assert "lm-ec.enc" in result.log  # Latin Modern in T1 (Cork) encoding: text-mode < > |
 
 
+def test_the_same_exercises_give_the_same_bytes_in_any_folder(built, tmp_path) -> None:
+    """No build date, no file identifier, no temporary folder name in the PDF."""
+    result, _ = built
+    again = build_pdf(load(EXERCISES), tmp_path / "elsewhere.pdf")
+    assert again.out.read_bytes() == result.out.read_bytes()
+
+
 def test_statements_only_with_no_solutions(tmp_path, capsys) -> None:
     out = tmp_path / "statements.pdf"
     assert main(["pdf", str(EXERCISES), "--out", str(out), "--no-solutions"]) == 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from derive.render import math
 
 _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
+\ifdefined\pdftrailerid\pdftrailerid{}\fi  % no identifier that changes between builds
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
 \usepackage{lmodern}
