@@ -347,3 +347,13 @@ def test_the_circuit_check_finds_a_repeated_node() -> None:
 def test_input_names_do_not_collide_with_the_circuits_own_nodes() -> None:
     d = backprop("legend * output", at={"legend": 2, "output": 3})
     check_circuit(d, circuit(d))
+
+
+def test_the_latex_download_draws_the_descent_plot(workbook) -> None:
+    """A single .tex has no image files: its plot is TikZ, one mark per objective value."""
+    s = solution(workbook, "training-a-neuron")
+    text = latex(s)
+    assert text.count("\\begin{tikzpicture}") == 1
+    assert text.count("circle (1.6pt)") == len(s.descent.steps) + 1 == 9
+    assert "The objective after each step." in text
+    assert "{$0.03616$}" in text  # the first value, on the axis, to 4 digits

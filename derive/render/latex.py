@@ -30,6 +30,7 @@ _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage{xcolor}
 \usepackage{listings}
 \usepackage{upquote}
+\usepackage{tikz}
 \usepackage[hidelinks]{hyperref}
 \lstset{basicstyle=\ttfamily\footnotesize, breaklines=true, columns=fullflexible,
   keepspaces=true, upquote=true, showstringspaces=false, commentstyle=\color{black!60}, frame=none}
@@ -58,20 +59,24 @@ NARROW = 14
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """PDF files for one exercise's figures (None: not available, say so)."""
+    """PDF files for one exercise's figures (None: not available, say so); without a plot
+    file, the objective's values draw the plot in TikZ (a standalone .tex has no files)."""
 
     circuit: str | None = None
     plot: str | None = None
+    objective: tuple[str, tuple[float, ...]] | None = None
+    """The objective's name and its values before the first step and after each step."""
 
 
-def document(title: str, statement: str, body: str | None) -> str:
+def document(title: str, statement: str, body: str | None,
+             figures: Figures = Figures()) -> str:
     """One exercise as a standalone document: the statement and, unless None, the solution
-    body (both the page's MyST). Figures are not files of a single .tex: a note points to
-    the page and the workbook instead."""
+    body (both the page's MyST). The descent plot is drawn in TikZ from `figures`; the
+    circuit is not a file of a single .tex: a note points to the page and the workbook."""
     out = [_PREAMBLE, f"\\title{{{math.text(title)}}}", r"\date{}", r"\begin{document}",
-           r"\maketitle", *convert(statement, Figures(), level=1)]  # fmt: skip
+           r"\maketitle", *convert(statement, figures, level=1)]  # fmt: skip
     if body is not None:
-        out += convert(body, Figures(), level=1)
+        out += convert(body, figures, level=1)
     out.append(r"\end{document}")
     return "\n\n".join(out) + "\n"
 
@@ -174,10 +179,13 @@ def _directive(name: str, argument: str, body: list[str], figures: Figures,
     if name == "{figure}":
         caption = next((inline(b) for b in reversed(body) if b.strip() and
                         not b.startswith(":")), "")  # fmt: skip
-        if figures.plot is None:
+        if figures.plot is not None:
+            drawn = f"\\derivefigure{{{figures.plot}}}"
+        elif figures.objective is not None:
+            drawn = tikz_plot(*figures.objective)
+        else:
             return []
-        return [f"\\derivefigure{{{figures.plot}}}", f"\\begin{{center}}\\small {caption}"
-                "\\end{center}"]  # fmt: skip
+        return [drawn, f"\\begin{{center}}\\small {caption}\\end{{center}}"]
     if name == "{rubric}":
         return [_heading(level + 1, argument, False)]
     content = [b for b in body if not b.startswith(":")]
@@ -199,6 +207,33 @@ def _list(lines: list[str]) -> str:
     environment = "enumerate" if numbered else "itemize"
     body = "\n".join(f"  \\item {inline(item)}" for item in items)
     return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"
+
+
+def tikz_plot(name: str, values: tuple[float, ...]) -> str:
+    """The objective over the steps as a TikZ line chart (10 cm by 4.5 cm)."""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    last = max(len(values) - 1, 1)
+
+    def at(i: int, v: float) -> str:
+        return f"({10 * i / last:.3f},{4.5 * (v - low) / span:.3f})"
+
+    points = " -- ".join(at(i, v) for i, v in enumerate(values))
+    lines = [r"\begin{center}\begin{tikzpicture}[font=\small]",
+             r"\draw[->] (0,0) -- (10.4,0) node[below right] {step};",
+             rf"\draw[->] (0,0) -- (0,4.9) node[above] {{${math.name(name)}$}};",
+             rf"\draw[thick, color=blue!60!black] {points};"]  # fmt: skip
+    lines += [rf"\fill[color=blue!60!black] {at(i, v)} circle (1.6pt);"
+              for i, v in enumerate(values)]  # fmt: skip
+    for i in range(len(values)):
+        x = 10 * i / last
+        lines.append(rf"\draw ({x:.3f},0) -- ({x:.3f},-0.1) node[below] {{{i}}};")
+    for v in sorted({low, high}):
+        y = 4.5 * (v - low) / span
+        lines.append(rf"\draw (0,{y:.3f}) -- (-0.1,{y:.3f}) node[left] "
+                     rf"{{${math.decimal(v, 4)}$}};")  # fmt: skip
+    lines.append(r"\end{tikzpicture}\end{center}")
+    return "\n".join(lines)
 
 
 # -- pipe tables ------------------------------------------------------------------------

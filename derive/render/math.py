@@ -92,6 +92,8 @@ def operation(op: str, arguments: Sequence[Expr]) -> str:
 
 def decimal(approx: Any, digits: int) -> str:
     """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}."""
+    if isinstance(approx, float):  # mpmath prints a Python float whole
+        approx = mpmath.mpf(approx)
     printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2))
     printed = printed.removesuffix(".0")
     mantissa, _, exponent = printed.partition("e")

@@ -167,7 +167,7 @@ def _paragraphs(items: list[sentences.Sentence], digits: int) -> list[str]:
 
 
 def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
-    from derive.render.latex import document
+    from derive.render.latex import Figures, document
     from derive.render.notebook import notebook
     from derive.render.plot import objective_plot
 
@@ -177,6 +177,19 @@ def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
         files[f"{name}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
     if downloads:
         files[f"{name}.ipynb"] = notebook(s, solutions)
-        body = solution_body(s, section, {}) if solutions else None
-        files[f"{name}.tex"] = document(s.exercise.title, statement(s), body)
+        plot = {k: "" for k in files if k.endswith("-descent.svg")}
+        body = solution_body(s, section, plot) if solutions else None
+        files[f"{name}.tex"] = document(s.exercise.title, statement(s), body,
+                                        Figures(objective=_objective(s)))
     return files
+
+
+def _objective(s: Solution) -> tuple[str, tuple[float, ...]] | None:
+    """The descent objective's name and values (before the first step, after each)."""
+    table = s.descent
+    if table is None or len(table.steps) < 2:
+        return None
+    values = [float(table.steps[0].objective.approx)]
+    values += [float(step.objective_after.approx) for step in table.steps
+               if step.objective_after is not None]  # fmt: skip
+    return table.output, tuple(values)
