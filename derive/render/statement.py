@@ -3,6 +3,8 @@ the statement's prose, instructions and questions. Shared by the page and the no
 
 from __future__ import annotations
 
+from sympy import Rational
+
 from derive.derivation import Derivation
 from derive.render import math
 from derive.solution import Solution
@@ -30,7 +32,8 @@ def _assignment(name: str, value: object) -> str:
     if isinstance(value, tuple):
         items = ", ".join(math.tex(v) for v in value)
         return f"${math.name(name)} = {math.grouped(items)}$"
-    return f"${math.name(name)} = {math.tex(value)}$"
+    shown = math.short(value) if isinstance(value, Rational) else math.tex(value)  # 0.05
+    return f"${math.name(name)} = {shown}$"
 
 
 def _where(d: Derivation, name: str) -> str:

@@ -84,6 +84,8 @@ class Exercise:
     """Markdown, shown after the solution."""
     digits: int = 4
     """Significant digits of the decimals on the page."""
+    given: tuple[str, ...] = ()
+    """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"
     places: Mapping[str, Place] = field(default_factory=dict, repr=False, compare=False)
     """Where each value starts: "" (the exercise), "function", "at.x", "where.q", ..."""
