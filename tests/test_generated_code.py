@@ -117,7 +117,8 @@ def test_generated_code_reproduces_every_descent_table(s: Any, tmp_path: Path) -
     minimises one, as training-a-neuron's E = (f - 1)^2/2 does), and the page's value and
     gradient before it."""
     printed = run_in_subprocess(program(s.derivation, s.descent, s.objective), tmp_path)
-    assert printed.values["f"] == pytest.approx(float(s.derivation.value), rel=1e-11)
+    out = s.derivation.graph.output
+    assert printed.values[out] == pytest.approx(float(s.derivation.value), rel=1e-11)
     assert not descent_mismatches(printed, s.descent)
 
 

@@ -43,13 +43,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[PdfResult, str]:
 def test_the_workbook_has_every_exercise_and_every_section(built) -> None:
     result, text = built
     workbook = load(EXERCISES)
-    assert result.exercises == len(workbook.solutions) == 9
-    assert result.pages > 9
-    for s in workbook.solutions:
-        assert s.exercise.title in text
+    assert result.exercises == len(workbook.solutions) >= 10
+    assert result.pages > result.exercises
+    for s in workbook.solutions:  # a non-breaking hyphen (2-2-2) comes back as a hyphen
+        assert s.exercise.title.replace("\u2011", "-") in text
     for heading in ("The computational graph", "Forward pass", "Backward pass", "Gradient",
                     "Interpretation", "Analysis", "Code"):  # fmt: skip
-        assert text.count(heading) >= 9, heading
+        assert text.count(heading) >= result.exercises, heading
     with_descent = [s for s in workbook.solutions if s.descent]
     assert text.count("Gradient descent") >= len(with_descent)
     assert text.count("Answers") >= sum(1 for s in workbook.solutions if s.exercise.questions)
@@ -69,13 +69,15 @@ def test_the_seeds_numbers_are_in_the_pdf(built) -> None:
     for row in ("1 q q = x + y -2 + 5 3 3", "2 f f = q · z 3 · (-4) -12 -12",
                 "-2 - 0.1 · (-4) = -1.6", "5 - 0.1 · (-4) = 5.4", "-4 - 0.1 · 3 = -4.3"):
         assert row.replace(" ", "") in linear.replace(" ", ""), row  # pdftotext drops some
-    assert re.search(r"f = -12", text)
     assert "Ranked by the size of their gradient: x (4) = y (4) > z (3)." in linear
     neuron = part(text, "Worked example 3: a sigmoid neuron", "Worked example 4")
     for number in ("0.73105858", "-0.19661193", "-0.39322387", "0.19661193"):
         assert number in neuron, number
-    training = part(text, "Further practice: training a neuron")
+    training = part(text, "Further practice: training a neuron", "Further practice: a 2")
     assert "0.7311" in training and "0.1966" in training
+    mazur = part(text, "Further practice: a 2")  # Mazur's published figures, computed
+    for number in ("0.298371109", "0.082167041", "0.000438568", "0.35891648", "0.149780716"):
+        assert number in mazur, number
 
 
 def test_every_ranking_prints_greater_than_not_an_inverted_question_mark(built) -> None:
@@ -90,7 +92,7 @@ def test_every_ranking_prints_greater_than_not_an_inverted_question_mark(built) 
 def test_the_workbook_has_the_circuits_and_the_plot(built) -> None:
     result, text = built
     circuits = [f for f in result.figures if f.endswith("-circuit.pdf")]
-    assert len(circuits) == 9
+    assert len(circuits) == result.exercises
     assert result.figures.count("training-a-neuron-descent.pdf") == 1
     assert "The objective after each step." in text
 
