@@ -1,4 +1,4 @@
-"""The command line: `derive grad`, `derive check`, `derive build`.
+"""The command line: `derive grad`, `derive check`, `derive build`, `derive pdf`.
 
 A thin shell over the public API. Heavy modules (SymPy, Sphinx) are imported inside the
 commands, so `derive --help` answers at once. Bad input prints one line (and, for an
@@ -74,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=0, metavar="N",
                        help="worker processes deriving the pages (default: one per CPU)")
     build.set_defaults(run=_build)
+
+    pdf = commands.add_parser(
+        "pdf", help="derive every exercise and write one PDF workbook",
+        description="Derive every exercise of FILE and typeset them all in one PDF (LaTeX).",
+    )
+    pdf.add_argument("file", nargs="?", default="exercises.yaml", metavar="FILE",
+                     help="the exercise file (default: exercises.yaml)")
+    pdf.add_argument("--out", default="workbook.pdf", metavar="PATH",
+                     help="the PDF to write (default: workbook.pdf)")
+    pdf.add_argument("--no-solutions", action="store_true",
+                     help="the statements only (a workbook to hand out)")
+    pdf.set_defaults(run=_pdf)
     return parser
 
 
@@ -219,6 +231,22 @@ def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool,
             bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
 
         return build_site(exercises, out, docs, solutions, progress, jobs=jobs)
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    import time
+
+    from derive.pdf import build_pdf, require_tools
+    from derive.pipeline import load
+
+    require_tools()
+    started = time.perf_counter()
+    result = build_pdf(load(args.file), Path(args.out), not args.no_solutions)
+    for line in result.overfull:
+        print(f"derive: warning: {line}", file=sys.stderr)
+    print(f"wrote {result.out} ({result.exercises} exercises, {result.pages} pages) in "
+          f"{time.perf_counter() - started:.1f} s")
+    return EXIT_OK
 
 
 def _require_site_tools() -> None:

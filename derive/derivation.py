@@ -67,8 +67,3 @@ class Derivation:
             "forward": self.forward.to_dict(),
             "backward": self.backward.to_dict(),
         }  # fmt: skip
-
-    def _repr_markdown_(self) -> str:
-        from derive.render.markdown import summary  # the record does not depend on renderers
-
-        return summary(self)

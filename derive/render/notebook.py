@@ -1,11 +1,12 @@
 """Solution -> a Jupyter notebook: the statement, the generated forward and backward code
-and the worked tables, with stable cell ids so the same input gives the same file."""
+(and the descent loop that reproduces the descent table), and the worked tables, with
+stable cell ids so the same input gives the same file."""
 
 from __future__ import annotations
 
 from derive.render import sentences, tables
-from derive.render.code import program
-from derive.render.myst import statement
+from derive.render.code import cells as program_cells
+from derive.render.statement import statement
 from derive.solution import Solution
 
 
@@ -18,17 +19,27 @@ def notebook(s: Solution, solutions: bool = True) -> str:
     digits = ex.digits
     cells = [("markdown", f"# {ex.title}\n\n{statement(s)}")]
     if solutions:
+        code = program_cells(d, s.descent, s.objective)
         cells += [
-            ("markdown", "## Forward and backward pass in plain Python\n\nRun the cell: it "
-                         "computes every node, then applies the chain rule in reverse order."),
-            ("code", program(d).rstrip()),
+            ("markdown", "## Forward and backward pass in plain Python\n\nThe first cell "
+                         "computes every node, then applies the chain rule in reverse order; "
+                         "the next runs both at the exercise's point."),
+            ("code", code[0]),
+            ("code", code[1]),
+        ]  # fmt: skip
+        if len(code) > 2:
+            cells += [("markdown", "Gradient descent, step by step: each step recomputes the "
+                                   "gradient at the current point (the table below)."),
+                      ("code", code[2])]  # fmt: skip
+        cells += [
             ("markdown", "## Forward pass\n\n" + tables.forward_table(d, digits)),
             ("markdown", "## Backward pass\n\n" + tables.backward_table(d, digits)),
             ("markdown", "## Gradient\n\n" + tables.gradient_table(d, digits)),
         ]  # fmt: skip
         if s.descent is not None:
             cells.append(("markdown", "## Gradient descent\n\n"
-                          + tables.descent_table(s.descent, digits)))  # fmt: skip
+                          + tables.descent_table(s.descent, digits) + "\n"
+                          + tables.objective_table(s.descent, digits)))  # fmt: skip
         for question in ex.questions:
             answer = "\n".join(f"- {sentences.markdown(x, digits)}"
                                for x in sentences.answer(s, question))  # fmt: skip
