@@ -10,6 +10,7 @@ import re
 
 from derive.render import math, sentences
 from derive.render.code import program
+from derive.render.prose import latex_text, prose_to_latex
 from derive.solution import Solution
 
 _SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
@@ -28,15 +29,15 @@ def document(s: Solution, solutions: bool = True) -> str:
            r"\usepackage[margin=2.2cm]{geometry}",
            r"\lstset{basicstyle=\ttfamily\small, breaklines=true, columns=fullflexible}",
            r"\providecommand{\operatorname}[1]{\mathrm{#1}}",
-           rf"\title{{{escape(ex.title)}}}", r"\date{}", r"\begin{document}", r"\maketitle",
+           rf"\title{{{latex_text(' '.join(ex.title.split()))}}}", r"\date{}", r"\begin{document}", r"\maketitle",
            rf"\[ {math.written(d.graph.function)} \]",
            "at " + ", ".join(_point(name, value) for name, value in ex.at.items()) + "."]  # fmt: skip
     if ex.statement:
-        out.append(markdown(ex.statement))
+        out.append(prose_to_latex(ex.statement))  # exercise prose: render.prose
     if ex.instructions:
-        out += [r"\paragraph{Instructions}", _items(markdown(i) for i in ex.instructions)]
+        out += [r"\paragraph{Instructions}", _items(prose_to_latex(i, "inline") for i in ex.instructions)]
     if ex.questions:
-        out += [r"\paragraph{Questions}", _items(escape(q.text) for q in ex.questions)]
+        out += [r"\paragraph{Questions}", _items(prose_to_latex(q.text, "inline") for q in ex.questions)]
     if solutions:
         out += _solution(s, digits)
     out.append(r"\end{document}")
@@ -73,7 +74,7 @@ def _solution(s: Solution, digits: int) -> list[str]:
     if s.exercise.questions:
         out.append(r"\section*{Answers}")
         for q in s.exercise.questions:
-            out += [rf"\paragraph{{{escape(q.text)}}}",
+            out += [rf"\paragraph{{{prose_to_latex(q.text, 'inline')}}}",
                     _items(_sentence(x, digits) for x in sentences.answer(s, q))]  # fmt: skip
     out += [r"\section*{Code}", "\\begin{lstlisting}[language=Python]\n" + program(d)
             + "\\end{lstlisting}"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from derive.render import sentences, tables
 from derive.render.code import program
 from derive.render.myst import statement
+from derive.render.prose import inline, plain
 from derive.solution import Solution
 
 
@@ -16,7 +17,7 @@ def notebook(s: Solution, solutions: bool = True) -> str:
 
     ex, d = s.exercise, s.derivation
     digits = ex.digits
-    cells = [("markdown", f"# {ex.title}\n\n{statement(s)}")]
+    cells = [("markdown", f"# {plain(ex.title)}\n\n{statement(s)}")]
     if solutions:
         cells += [
             ("markdown", "## Forward and backward pass in plain Python\n\nRun the cell: it "
@@ -32,7 +33,7 @@ def notebook(s: Solution, solutions: bool = True) -> str:
         for question in ex.questions:
             answer = "\n".join(f"- {sentences.markdown(x, digits)}"
                                for x in sentences.answer(s, question))  # fmt: skip
-            cells.append(("markdown", f"**{question.text}**\n\n{answer}"))
+            cells.append(("markdown", f"**{inline(question.text)}**\n\n{answer}"))
     nb = v4.new_notebook()
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
                                   "name": "python3"},

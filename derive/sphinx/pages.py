@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from sphinx.util import logging
 
 from derive import __version__
 from derive.errors import SpecError
+from derive.render.prose import plain
 from derive.spec import Exercise, Spec
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ def generate_pages(app: Sphinx) -> None:
     if errors:
         _warn(SpecErrors(errors))
     if spec is None:
+        return
+    if not _trust(spec, config.derive_trust_exercises):
         return
     kept: set[str] = set()
     total = len(spec.exercises)
@@ -107,8 +111,8 @@ def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool)
         solved = solve(exercise)
     except SpecError as exc:
         _warn(exc)
-        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {exercise.title}\n\n"
-                f":::{{error}}\nThis exercise could not be derived: {exc.detail}\n:::\n")
+        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {plain(exercise.title)}\n\n"
+                f":::{{error}}\nThis exercise could not be derived: {plain(exc.detail)}\n:::\n")
         write_if_changed(folder / f"{exercise.id}.md", text)
         return {f"{exercise.id}.md"}
     rendered = page(solved, solutions=solutions, downloads=True)
@@ -121,13 +125,15 @@ def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool)
 
 
 def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
+    from derive.render.prose import block
     from derive.render.tables import table
 
     relative = os.path.relpath(source, folder)
-    rows = [[f"[{e.title}](#exercise-{e.id})", _function_cell(e),
+    rows = [[f"[{plain(e.title)}](#exercise-{e.id})", _function_cell(e),
              "worked example" if e.solution == "open" else "exercise"] for e in spec.exercises]
-    lines = [f"{MARKER} index -->", f"# {spec.title}", "", f"```{{derive-source}} {relative}\n```",
-             "", spec.description.strip(), "", table(["exercise", "function", "solution"], rows),
+    lines = [f"{MARKER} index -->", f"# {plain(spec.title)}", "",
+             f"```{{derive-source}} {relative}\n```", "",
+             block(spec.description, spec.trusted is not None), "", table(["exercise", "function", "solution"], rows),
              "```{toctree}", ":hidden:", ":titlesonly:", "",
              *(e.id for e in spec.exercises), "```", ""]  # fmt: skip
     return "\n".join(lines)
@@ -142,6 +148,24 @@ def _function_cell(exercise: Exercise) -> str:
     names = [f"${math.name(n)} = {math.expression(t, parse_expression(t))}$"
              for n, t in exercise.where.items()]  # fmt: skip
     return cell + (" with " + ", ".join(names) if names else "")
+
+
+def _trust(spec: Spec, allowed: bool) -> bool:
+    """Whether the file's prose may be built: a file marked `trusted: true` (full MyST:
+    directives, raw HTML, includes) needs `derive_trust_exercises = True` in conf.py too;
+    the build says so when both are set."""
+    if spec.trusted is None:
+        return True
+    if not allowed:
+        _warn(SpecError(spec.path, spec.trusted.line, spec.trusted.column,
+                        "the file is marked 'trusted: true' (its prose is full MyST, able to "
+                        "read files and run HTML), but conf.py does not set "
+                        "derive_trust_exercises = True; no page was written"))  # fmt: skip
+        return False
+    print(f"derive: trusted exercise prose is ON for {spec.path} (trusted: true and "
+          "derive_trust_exercises = True): directives, roles and raw HTML are built as "
+          "written", file=sys.stderr)  # fmt: skip
+    return True
 
 
 def _warn(exc: SpecError) -> None:
