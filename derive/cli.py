@@ -22,18 +22,19 @@ def _interrupted_early(signum: int, frame: object) -> None:
 
 signal.signal(signal.SIGINT, _interrupted_early)  # first thing: imports below take time
 
-import argparse  # noqa: E402
-import errno  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+import argparse
+import contextlib
+import errno
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from derive import __version__  # noqa: E402
-from derive.errors import DeriveError, ParseError, SpecErrors, window  # noqa: E402
+from derive import __version__
+from derive.errors import DeriveError, ParseError, SpecErrors, window
 
 if TYPE_CHECKING:
     from derive.sphinx.build import Result
@@ -124,18 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so that the flush at exit cannot fail a second time."""
-    try:
+    with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def _say(line: str) -> None:
     """One line on stderr, even when stderr itself is gone."""
-    try:
+    with contextlib.suppress(OSError, ValueError):
         print(line, file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
 
 
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -10,7 +10,6 @@ as `a + (-1)*b` and `a / b` as `a * b**-1`, which is not what the author wrote.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple

@@ -173,7 +173,7 @@ def test_derive_check_names_each_refused_construct(tmp_path: Path) -> None:
     path = tmp_path / "ex.yaml"
     path.write_text(exercise_file("statement", text) .replace(
         "title: A", "title: A\n    notes: 'see {download}`x </etc/passwd>`'"))  # fmt: skip
-    run = subprocess.run([sys.executable, "-m", "derive.cli", "check", str(path)],
+    run = subprocess.run(check=False, args=[sys.executable, "-m", "derive.cli", "check", str(path)],
                          capture_output=True, text=True, cwd=tmp_path, timeout=60)  # fmt: skip
     assert run.returncode == 2
     assert run.stderr.splitlines() == [
@@ -195,7 +195,7 @@ def listener() -> Iterator[tuple[int, list[str]]]:
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:
             requests.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -264,7 +264,7 @@ def outputs(out: Path) -> dict[str, str]:
 
 SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
 HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
-JS_URL = re.compile(r"""(?:href|src|action|formaction|data)\s*=\s*["']?\s*javascript:""", re.I)
+JS_URL = re.compile(r"""(?:href|src|action|formaction|data)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
 
 
 def assert_safe(out: Path, clean: Path, secret: Path, requests: list[str]) -> None:
@@ -299,7 +299,7 @@ def test_inert_attacks_build_a_safe_site(tmp_path: Path, listener: tuple[int, li
     page = (out / "exercises" / "a.html").read_text()
     assert "&lt;script&gt;alert(‘x’)&lt;/script&gt;" in page  # as text (smart quotes)
     assert "&lt;iframe src=" in page
-    heading = re.search(r"<h1>(.*?)<a", page, re.S)
+    heading = re.search(r"<h1>(.*?)<a", page, re.DOTALL)
     assert heading is not None
     assert heading.group(1) == "A ```{raw} html &lt;script&gt;alert(2)&lt;/script&gt; ```"
     tex = (out / "_downloads").rglob("a.tex").__next__().read_text()
@@ -337,11 +337,11 @@ def test_latex_of_hostile_prose_compiles_without_reading_files(tmp_path: Path) -
     document = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\begin{document}\n"
                 f"{body}\n\\end{{document}}\n")  # fmt: skip
     (tmp_path / "doc.tex").write_text(document)
-    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode",
+    run = subprocess.run(check=False, args=["pdflatex", "-no-shell-escape", "-interaction=nonstopmode",
                           "-halt-on-error", "doc.tex"], cwd=tmp_path, capture_output=True,
                          timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stdout.decode()[-2000:]
-    text_out = subprocess.run(["pdftotext", "doc.pdf", "-"], cwd=tmp_path, capture_output=True,
+    text_out = subprocess.run(check=False, args=["pdftotext", "doc.pdf", "-"], cwd=tmp_path, capture_output=True,
                               text=True, timeout=60).stdout  # fmt: skip
     assert SECRET not in text_out and PASSWD not in text_out
     assert "<img src=x onerror=alert(1)>" in text_out  # shown, as text
@@ -365,7 +365,7 @@ def test_a_trusted_file_is_checked_without_the_subset(tmp_path: Path) -> None:
 def test_a_trusted_file_needs_the_conf_setting_too(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(TRUSTED)
-    run = subprocess.run([sys.executable, "-m", "derive.cli", "build", str(path), "--out",
+    run = subprocess.run(check=False, args=[sys.executable, "-m", "derive.cli", "build", str(path), "--out",
                           str(tmp_path / "html")], capture_output=True, text=True,
                          cwd=tmp_path, timeout=120)  # fmt: skip
     assert run.returncode == 2
@@ -383,7 +383,7 @@ def test_a_trusted_build_says_so_and_keeps_full_myst(tmp_path: Path) -> None:
     (docs / "index.md").write_text("# Home\n\n```{toctree}\nexercises/index\n```\n")
     path = tmp_path / "t.yaml"
     path.write_text(TRUSTED)
-    run = subprocess.run([sys.executable, "-m", "derive.cli", "build", str(path), "--docs",
+    run = subprocess.run(check=False, args=[sys.executable, "-m", "derive.cli", "build", str(path), "--docs",
                           str(docs), "--out", str(tmp_path / "html")], capture_output=True,
                          text=True, cwd=tmp_path, timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stderr

@@ -25,24 +25,31 @@ Problem = tuple[int, str]
 SCHEMES = ("http://", "https://", "mailto:")
 RELATIVE = re.compile(r"[A-Za-z0-9_.\-/#]*\Z")
 _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
-FORBIDDEN_COMMANDS = frozenset("""
-    input include includeonly InputIfFileExists IfFileExists endinput write write18
-    immediate openout openin closeout closein read readline newwrite newread special
-    catcode lccode uccode sfcode mathcode delcode def edef gdef xdef let futurelet
-    newcommand renewcommand providecommand DeclareRobustCommand DeclareMathOperator csname
-    endcsname expandafter noexpand scantokens detokenize unexpanded jobname shipout output
-    everypar everymath everydisplay everyhbox everyvbox everyjob everycr everyeof
-    afterassignment aftergroup uppercase lowercase directlua latelua usepackage
-    RequirePackage documentclass verbatiminput lstinputlisting includegraphics import
-    subimport makeatletter makeatother chardef mathchardef countdef dimendef skipdef toksdef
-    errmessage message typeout batchmode nonstopmode scrollmode errorstopmode pdfliteral
-    pdfobj pdffiledump pdfximage loop href url class cssId style data require bbox
-    mmlToken toggle mathtip texttip tooltip begingroup endgroup
-""".split())  # fmt: skip
+FORBIDDEN_COMMANDS = frozenset((
+    "input", "include", "includeonly", "InputIfFileExists", "IfFileExists", "endinput",
+    "write", "write18", "immediate", "openout", "openin", "closeout", "closein", "read",
+    "readline", "newwrite", "newread", "special", "catcode", "lccode", "uccode",
+    "sfcode", "mathcode", "delcode", "def", "edef", "gdef", "xdef", "let", "futurelet",
+    "newcommand", "renewcommand", "providecommand", "DeclareRobustCommand",
+    "DeclareMathOperator", "csname", "endcsname", "expandafter", "noexpand",
+    "scantokens", "detokenize", "unexpanded", "jobname", "shipout", "output",
+    "everypar", "everymath", "everydisplay", "everyhbox", "everyvbox", "everyjob",
+    "everycr", "everyeof", "afterassignment", "aftergroup", "uppercase", "lowercase",
+    "directlua", "latelua", "usepackage", "RequirePackage", "documentclass",
+    "verbatiminput", "lstinputlisting", "includegraphics", "import", "subimport",
+    "makeatletter", "makeatother", "chardef", "mathchardef", "countdef", "dimendef",
+    "skipdef", "toksdef", "errmessage", "message", "typeout", "batchmode",
+    "nonstopmode", "scrollmode", "errorstopmode", "pdfliteral", "pdfobj", "pdffiledump",
+    "pdfximage", "loop", "href", "url", "class", "cssId", "style", "data", "require",
+    "bbox", "mmlToken", "toggle", "mathtip", "texttip", "tooltip", "begingroup",
+    "endgroup", "enclose",
+))
 """Read or write files, run programs, redefine commands or catcodes (LaTeX), or make links,
 styles and elements in the page (MathJax's \\href, \\class, \\style, \\bbox, \\require)."""
-_ENVIRONMENTS = frozenset("matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix cases "
-                          "aligned gathered split array subarray".split())  # fmt: skip
+_ENVIRONMENTS = frozenset((
+    "matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix",
+    "cases", "aligned", "gathered", "split", "array", "subarray"
+))
 
 
 @cache
@@ -55,7 +62,7 @@ def parser() -> MarkdownIt:
     # As myst-parser reads math, roles and ::: fences, so that what it would see is seen
     md.use(dollarmath_plugin, allow_labels=True, allow_space=True, allow_digits=True,
            double_inline=True).use(myst_role_plugin).use(colon_fence_plugin)  # fmt: skip
-    md.validateLink = lambda url: True  # every link is judged here, not dropped as text
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # judged here, not dropped
     return md
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import yaml
 from derive.errors import SpecError, SpecErrors
 from derive.language import parse_expression, parse_function
 from derive.spec import prose
-from derive.spec.compose import compose
+from derive.spec.compose import compose, read_text
 from derive.spec.reader import Reader
 from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec
 
@@ -23,7 +21,8 @@ ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 MAX_ID = 80
 RESERVED_IDS = ("index", "genindex", "search", "searchindex", "py-modindex", "modindex")
 """Names of pages (and their files) Sphinx or derive generates beside the exercises."""
-_INT = re.compile(r"[-+]?[0-9]{1,6}\Z")
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,5})\Z")
+"""Whole numbers as written in decimal; not YAML 1.1's 0x10, 0b11, 017 (octal) or 1:30."""
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 _LABEL = re.compile(r"[^<>\[\]{}`$\\|!&*_#~\"]+\Z")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -71,48 +70,10 @@ def read_valid_part(path: str | Path) -> tuple[Spec | None, list[SpecError]]:
     exercises while the warnings point at the others). The spec is None when the file
     cannot be read as YAML at all."""
     try:
-        text = _read_text(Path(path))
+        text = read_text(Path(path), MAX_FILE_BYTES)
     except SpecError as exc:
         return None, [exc]
     return _parse(text, str(path))
-
-
-def _read_text(path: Path) -> str:
-    """The file's text: only a regular file, never more than MAX_FILE_BYTES read (a FIFO
-    would block, /dev/zero never ends); opened without blocking, checked once open."""
-    name = str(path)
-    try:
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise SpecError(name, 1, 1, f"cannot read the file: {exc.strerror}") from None
-    try:
-        kind = _kind(os.fstat(handle).st_mode)
-        if kind is not None:
-            raise SpecError(name, 1, 1, f"not a regular file but {kind}; give an exercise file")
-        with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SpecError(name, 1, 1, f"cannot read the file: {exc.strerror}") from None
-    finally:
-        os.close(handle)
-    if len(data) > MAX_FILE_BYTES:
-        raise SpecError(name, 1, 1, f"the file is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError(name, line, column, f"the file is not UTF-8 ({exc.reason})") from None
-
-
-def _kind(mode: int) -> str | None:
-    """What a file that is not a regular one is, in words; None for a regular file."""
-    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a pipe (FIFO)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
-        if test(mode):
-            return kind
-    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 def parse_spec(text: str, path: str = "<string>") -> Spec:
