@@ -464,3 +464,44 @@ def test_the_page_check_finds_active_content() -> None:
     assert tags.scripts == ['<script src="a.js">']
     assert tags.handlers == ["img onerror=alert(1)"]
     assert tags.javascript == ["a href= java\tscript:alert(1)"]
+
+
+# -- in the browser: MathJax must not turn text into links -------------------------------
+
+MATHJAX_TEXT = (
+    "title: 'Course \\(\\href{javascript:alert(1)}{click}\\)'\n"
+    "exercises:\n  - id: a\n    title: 'A \\(\\href{javascript:alert(3)}{x}\\) $$\\style{x}{y}$$'\n"
+    "    function: f(x) = x^2\n    at: {x: 1}\n"
+    "    statement: 'S \\(\\href{javascript:alert(4)}{y}\\) and $x^2$.'\n"
+)
+"""Titles are plain text, but MathJax reads \\(...\\) and $$...$$ in any text of a page it
+is told to scan: the navigation lists the titles on every page."""
+
+
+def test_mathjax_typesets_only_math_and_makes_no_javascript_link(tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.is_file():
+        pytest.skip(f"{chromium} is missing")
+    out = build(tmp_path, MATHJAX_TEXT, "mathjax")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=args)
+        try:
+            page = browser.new_page()
+            for name in ("exercises/index.html", "exercises/a.html"):
+                page.goto((out / name).as_uri())
+                page.wait_for_function("() => window.MathJax && MathJax.startup && "
+                                       "MathJax.startup.promise", timeout=20_000)  # fmt: skip
+                page.evaluate("() => MathJax.startup.promise")
+                links = page.eval_on_selector_all("[href]", "els => els.map(e => "
+                                                  "e.getAttribute('href'))")  # fmt: skip
+                assert not [h for h in links if h.strip().lower().startswith("javascript:")], name
+                typeset = page.eval_on_selector_all("mjx-container", "els => els.map(e => "
+                                                    "e.closest('.math') !== null)")  # fmt: skip
+                assert typeset and all(typeset), (name, typeset)  # math, and only math
+                text = page.inner_text("body")
+                assert "\\href{javascript:alert(3)}{x}" in text  # the title, shown as text
+        finally:
+            browser.close()

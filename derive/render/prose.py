@@ -254,3 +254,4 @@ def _latex_inline(nodes: list[SyntaxTreeNode]) -> str:
 def plot_title(title: str) -> str:
     """A title for matplotlib, which reads $...$ as math: dollars escaped, one line."""
     return " ".join(title.split()).replace("$", r"\$")
+

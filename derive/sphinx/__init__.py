@@ -75,6 +75,23 @@ def _configure(app: Sphinx, config: Any) -> None:
         config.html_favicon = str(STATIC / "derive-favicon.svg")
     extensions = set(config.myst_enable_extensions)
     config.myst_enable_extensions = sorted(extensions | {"dollarmath", "colon_fence"})
+    _safe_mathjax(config)
+
+
+def _safe_mathjax(config: Any) -> None:
+    """MathJax typesets only math elements (class "math"), never text elsewhere in a page:
+    a title in the navigation holding \\(\\href{javascript:...}{x}\\) stays text. Its
+    'safe' extension also filters \\href, \\class and \\style in the math itself."""
+    four = hasattr(config, "mathjax4_config") and not (
+        config.mathjax3_config and not config.mathjax4_config)  # fmt: skip
+    name = "mathjax4_config" if four else "mathjax3_config"
+    settings = dict(getattr(config, name) or {})
+    settings["options"] = {"ignoreHtmlClass": ".*", **settings.get("options", {})}
+    loader = dict(settings.get("loader", {}))
+    loader["load"] = [*loader.get("load", []), *(["ui/safe"] if "ui/safe" not in loader.get(
+        "load", []) else [])]  # fmt: skip
+    settings["loader"] = loader
+    setattr(config, name, settings)
 
 
 def _skip(translator: Any, node: Any) -> None:
