@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html.parser
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -478,30 +479,45 @@ MATHJAX_TEXT = (
 is told to scan: the navigation lists the titles on every page."""
 
 
+BROWSER = """
+import json, sys
+from pathlib import Path
+from playwright.sync_api import sync_playwright
+args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+found = {}
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+    page = browser.new_page()
+    for name in sys.argv[2:]:
+        page.goto((Path(sys.argv[1]) / name).as_uri())
+        page.wait_for_function("() => window.MathJax && MathJax.startup && "
+                               "MathJax.startup.promise", timeout=20000)
+        page.evaluate("() => MathJax.startup.promise")
+        found[name] = {
+            "links": page.eval_on_selector_all("[href]", "els => els.map(e => e.getAttribute('href'))"),
+            "typeset": page.eval_on_selector_all("mjx-container", "els => els.map(e => e.closest('.math') !== null)"),
+            "text": page.inner_text("body"),
+        }
+    browser.close()
+print(json.dumps(found))
+"""
+"""Run in its own process: the browser tests keep a Playwright loop open in this one."""
+
+
 def test_mathjax_typesets_only_math_and_makes_no_javascript_link(tmp_path: Path) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.is_file():
-        pytest.skip(f"{chromium} is missing")
+    pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").is_file():
+        pytest.skip("/usr/bin/chromium is missing")
     out = build(tmp_path, MATHJAX_TEXT, "mathjax")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=args)
-        try:
-            page = browser.new_page()
-            for name in ("exercises/index.html", "exercises/a.html"):
-                page.goto((out / name).as_uri())
-                page.wait_for_function("() => window.MathJax && MathJax.startup && "
-                                       "MathJax.startup.promise", timeout=20_000)  # fmt: skip
-                page.evaluate("() => MathJax.startup.promise")
-                links = page.eval_on_selector_all("[href]", "els => els.map(e => "
-                                                  "e.getAttribute('href'))")  # fmt: skip
-                assert not [h for h in links if h.strip().lower().startswith("javascript:")], name
-                typeset = page.eval_on_selector_all("mjx-container", "els => els.map(e => "
-                                                    "e.closest('.math') !== null)")  # fmt: skip
-                assert typeset and all(typeset), (name, typeset)  # math, and only math
-                text = page.inner_text("body")
-                assert "\\href{javascript:alert(3)}{x}" in text  # the title, shown as text
-        finally:
-            browser.close()
+    names = ["exercises/index.html", "exercises/a.html"]
+    run = subprocess.run([sys.executable, "-c", BROWSER, str(out), *names], check=False,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout)
+    for name in names:
+        links = found[name]["links"]
+        assert not [h for h in links if h.strip().lower().startswith("javascript:")], name
+        typeset = found[name]["typeset"]
+        assert typeset and all(typeset), (name, typeset)  # math, and only math
+        assert "\\href{javascript:alert(3)}{x}" in found[name]["text"]  # the title, as text
