@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 
 def _interrupted_early(signum: int, frame: object) -> None:
@@ -20,7 +22,14 @@ def _interrupted_early(signum: int, frame: object) -> None:
     os._exit(130)
 
 
-signal.signal(signal.SIGINT, _interrupted_early)  # first thing: imports below take time
+def _on_interrupt(handler: Any) -> None:
+    """Set what Ctrl-C does, unless derive was started with it ignored (nohup, `&`)."""
+    if not _IGNORED:
+        signal.signal(signal.SIGINT, handler)
+
+
+_IGNORED = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+_on_interrupt(_interrupted_early)  # first thing: imports below take time
 
 import argparse
 import contextlib
@@ -29,9 +38,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from derive import __version__
 from derive.errors import DeriveError, ParseError, SpecErrors, window
@@ -97,11 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Whatever happens, the user sees at most one line about it: Ctrl-C
     at any moment is "derive: interrupted" and exit 130; a full or failing stdout is one
     line and exit 1; a reader that leaves early (`| head`) ends derive quietly (exit 1)."""
-    signal.signal(signal.SIGINT, _interrupted_early)
+    _on_interrupt(_interrupted_early)
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here, cleanups run
+        _on_interrupt(signal.default_int_handler)  # from here, cleanups run
         code = run(args)
         sys.stdout.flush()  # now, not at exit, where a failure would print a traceback
         return code
@@ -109,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
+        _on_interrupt(signal.SIG_IGN)  # a second Ctrl-C changes nothing
         _say("derive: interrupted")
         return 130
     except OSError as exc:
@@ -120,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"derive: cannot write{clean(str(where))}: {exc.strerror or exc}")
         return EXIT_FAILED
     finally:
-        signal.signal(signal.SIGINT, _interrupted_early)  # Ctrl-C while exiting: one line
+        _on_interrupt(_interrupted_early)  # Ctrl-C while exiting: one line
 
 
 def _silence_stdout() -> None:

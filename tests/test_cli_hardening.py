@@ -185,7 +185,7 @@ def test_ctrl_c_at_any_moment_after_start_up_is_one_line() -> None:
     line of derive.cli on, the user sees "derive: interrupted" and never a traceback."""
     source = (ROOT / "derive" / "cli.py").read_text().splitlines()
     armed = next(i for i, line in enumerate(source, 1)
-                 if line.startswith("signal.signal(signal.SIGINT, _interrupted_early)"))
+                 if line.startswith("_on_interrupt(_interrupted_early)  # first thing"))
     interrupted = 0
     for step in range(24):
         process = subprocess.Popen(
@@ -204,3 +204,16 @@ def test_ctrl_c_at_any_moment_after_start_up_is_one_line() -> None:
         elif process.returncode == 0:
             assert text == "", (step, text)  # finished before the signal
     assert interrupted >= 8  # most moments fall inside derive
+
+
+def test_started_with_ctrl_c_ignored_it_stays_ignored() -> None:
+    """`nohup derive ...` or a background job: SIGINT is ignored, and derive keeps it so."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "derive.cli", "grad", "tanh(x) * y", "--at", "x=1,y=2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # noqa: PLW1509  # fmt: skip
+    time.sleep(0.4)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr) == (0, b"")
+    assert b"f = 2*tanh(1)" in stdout
