@@ -147,6 +147,9 @@ def _say(line: str) -> None:
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+_SGR = re.compile("\x1b\\[[0-9;]*m")
+
+
 def clean(text: str) -> str:
     """User text for a terminal: control characters (ESC, BEL, CR, bidirectional
     overrides...) as visible escapes such as \\x1b; line breaks are kept."""
@@ -171,7 +174,7 @@ def _report(exc: DeriveError) -> None:
         count = len(exc.errors)
         _say(clean(f"{exc}\nderive: {count} problem{'s' * (count != 1)} in {exc.path}"))
         return
-    message = f"derive: {clean(' '.join(str(exc).splitlines()))}"
+    message = f"derive: {clean(_SGR.sub('', str(exc)))}"  # Sphinx's colours, not escapes
     if isinstance(exc, ParseError):
         snippet, caret = window(exc.text, exc.column)
         shown = clean(snippet)
