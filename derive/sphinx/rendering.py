@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterator, Sequence
 
 from derive.errors import SpecError
@@ -65,8 +66,17 @@ def render_all(work: Sequence[tuple[Exercise, str]], solutions: bool,
         for exercise, key in work:
             yield render(exercise, key, solutions)
         return
-    # spawn, not fork: the parent may run threads (a progress bar, the --watch server)
-    pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
+    # spawn, not fork: the parent may run threads (a progress bar, the --watch server).
+    # Workers are started with Ctrl-C ignored (an ignored signal stays ignored through
+    # exec, and Python then installs no handler), so one still starting Python when
+    # Ctrl-C comes cannot print a traceback; for those ~0.1 s the build ignores it too.
+    main = threading.current_thread() is threading.main_thread()  # only it sets handlers
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
     try:
         yield from pool.imap(_render, [(e, k, solutions) for e, k in work])
     except BaseException:  # Ctrl-C or a failure: stop the workers now, not after their work
