@@ -87,6 +87,8 @@ class Exercise:
     trusted: bool = False
     """The file says `trusted: true`: its prose is full MyST (a site must also set
     `derive_trust_exercises = True` in conf.py to build it)."""
+    given: tuple[str, ...] = ()
+    """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"
     places: Mapping[str, Place] = field(default_factory=dict, repr=False, compare=False)
     """Where each value starts: "" (the exercise), "function", "at.x", "where.q", ..."""

@@ -46,7 +46,7 @@ EXERCISE_KEYS = {
     "id": "text", "title": "text", "function": "text", "where": "map", "at": "map",
     "descent": "map", "limits": "list", "questions": "list", "variants": "map",
     "solution": "text", "statement": "text", "instructions": "list", "notes": "text",
-    "digits": "int",
+    "digits": "int", "given": "list",
 }  # fmt: skip
 DESCENT_KEYS = {"parameters": "list", "learning_rate": "scalar", "steps": "int",
                 "ascent": "bool", "objective": "text"}  # fmt: skip
@@ -202,6 +202,8 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
             fields["id"] = _identifier(r, value)
         elif key == "function":
             fields["function"] = r.expression(value, parse_function)
+        elif key == "given":
+            fields["given"] = tuple(text for text, _ in r.texts(value, "a given input"))
         elif key == "instructions":
             fields["instructions"] = tuple(_prose(r, item, "an instruction", "inline")
                                            for _, item in r.texts(value, "an instruction"))
