@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain, count
 from pathlib import Path
 
 from derive.derivation import Derivation
@@ -111,7 +112,8 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
     if spec.objective is not None:
         with exercise.located("descent.objective"):
             taken = {*graph.inputs, *exercise.where, function.name}
-            name = next(n for n in ("E", "L", "J", "loss") if n not in taken)
+            names = chain(("E", "L", "J", "loss"), (f"E{i}" for i in count(1)))
+            name = next(n for n in names if n not in taken)  # a free name, whatever the inputs
             body = parse_expression(spec.objective)
             written = Function(spec.objective, name, function.params, body)
             where = {**exercise.where, function.name: function.source(function.body)}

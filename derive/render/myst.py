@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from derive.derivation import Derivation
-from derive.render import math, sentences, tables
+from derive.render import math, prose, sentences, tables
 from derive.render.code import program
 from derive.render.dot import circuit
 from derive.render.statement import statement
@@ -46,7 +46,7 @@ def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
     """The page of one exercise; `solutions=False` leaves the solution out entirely;
     `downloads` adds the exercise as a notebook and as LaTeX."""
     ex = s.exercise
-    out = [f"(exercise-{ex.id})=", f"# {ex.title}", "", statement(s)]
+    out = [f"(exercise-{ex.id})=", f"# {prose.plain(ex.title)}", "", statement(s)]
     files = _files(s, solutions, downloads)
     if not solutions:
         out.append(":::{note}\nThe solution to this exercise is not published yet.\n:::\n")
@@ -79,11 +79,11 @@ def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
     if ex.questions:
         out.append(heading(2, "Answers"))
         for i, question in enumerate(ex.questions, 1):
-            out.append(f"**{i}. {question.text}**\n")
+            out.append(f"**{i}. {prose.inline(question.text, ex.trusted)}**\n")
             out += [f"- {sentences.markdown(x, digits)}" for x in sentences.answer(s, question)]
             out.append("")
     if ex.notes:
-        out += [heading(2, "Notes"), ex.notes.strip(), ""]
+        out += [heading(2, "Notes"), prose.block(ex.notes, ex.trusted), ""]
     out += [heading(2, "Code"), "A plain Python version of both passes, node by node "
             "(only the `math` module); running it prints the numbers above" + (
                 ", then takes the descent steps of the table" if s.descent else "") + ".", "",
@@ -174,7 +174,7 @@ def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
     name = s.exercise.id
     files: dict[str, str] = {}
     if solutions and s.descent is not None and len(s.descent.steps) > 1:
-        files[f"{name}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
+        files[f"{name}-descent.svg"] = objective_plot(s.descent, prose.plot_title(s.exercise.title))
     if downloads:
         files[f"{name}.ipynb"] = notebook(s, solutions)
         plot = {k: "" for k in files if k.endswith("-descent.svg")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from derive.render import sentences, tables
 from derive.render.code import cells as program_cells
+from derive.render.prose import inline, plain
 from derive.render.statement import statement
 from derive.solution import Solution
 
@@ -17,7 +18,7 @@ def notebook(s: Solution, solutions: bool = True) -> str:
 
     ex, d = s.exercise, s.derivation
     digits = ex.digits
-    cells = [("markdown", f"# {ex.title}\n\n{statement(s)}")]
+    cells = [("markdown", f"# {plain(ex.title)}\n\n{statement(s)}")]
     if solutions:
         code = program_cells(d, s.descent, s.objective)
         cells += [
@@ -43,7 +44,7 @@ def notebook(s: Solution, solutions: bool = True) -> str:
         for question in ex.questions:
             answer = "\n".join(f"- {sentences.markdown(x, digits)}"
                                for x in sentences.answer(s, question))  # fmt: skip
-            cells.append(("markdown", f"**{question.text}**\n\n{answer}"))
+            cells.append(("markdown", f"**{inline(question.text)}**\n\n{answer}"))
     nb = v4.new_notebook()
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
                                   "name": "python3"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sympy import Rational
 
 from derive.derivation import Derivation
-from derive.render import math
+from derive.render import math, prose
 from derive.solution import Solution
 
 
@@ -18,12 +18,14 @@ def statement(s: Solution) -> str:
         "; with " + ", ".join(f"${math.name(n)} = {_where(d, n)}$" for n in ex.where)
         if ex.where else "") + ".")  # fmt: skip
     out.append("")
-    if ex.statement:
-        out += [ex.statement.strip(), ""]
+    if ex.statement:  # exercise prose: safe MyST unless the file is trusted (render.prose)
+        out += [prose.block(ex.statement, ex.trusted), ""]
     if ex.instructions:
-        out += ["**Instructions**", ""] + [f"- {item}" for item in ex.instructions] + [""]
+        out += ["**Instructions**", ""] + [f"- {prose.inline(item, ex.trusted)}"
+                                           for item in ex.instructions] + [""]  # fmt: skip
     if ex.questions:
-        out += ["**Questions**", ""] + [f"{i}. {q.text}" for i, q in enumerate(ex.questions, 1)]
+        out += ["**Questions**", ""] + [f"{i}. {prose.inline(q.text, ex.trusted)}"
+                                        for i, q in enumerate(ex.questions, 1)]  # fmt: skip
         out.append("")
     return "\n".join(out)
 

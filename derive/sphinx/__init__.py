@@ -57,6 +57,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("derive_exercises", "exercises.yaml", "env", types=[str])
     app.add_config_value("derive_solutions", True, "env", types=[bool])
     app.add_config_value("derive_folder", "exercises", "env", types=[str])
+    app.add_config_value("derive_trust_exercises", False, "env", types=[bool])
     app.add_config_value("derive_jobs", 1, "", types=[int])  # worker processes; 0: per CPU
     app.add_event("derive-solved")  # (done, total) as exercises are derived: progress bars
     app.add_directive("derive-derivation", DerivationDirective)
@@ -100,6 +101,23 @@ def _configure(app: Sphinx, config: Any) -> None:
         config.html_favicon = str(STATIC / "derive-favicon.svg")
     extensions = set(config.myst_enable_extensions)
     config.myst_enable_extensions = sorted(extensions | {"dollarmath", "colon_fence"})
+    _safe_mathjax(config)
+
+
+def _safe_mathjax(config: Any) -> None:
+    """MathJax typesets only math elements (class "math"), never text elsewhere in a page:
+    a title in the navigation holding \\(\\href{javascript:...}{x}\\) stays text. Its
+    'safe' extension also filters \\href, \\class and \\style in the math itself."""
+    four = hasattr(config, "mathjax4_config") and not (
+        config.mathjax3_config and not config.mathjax4_config)  # fmt: skip
+    name = "mathjax4_config" if four else "mathjax3_config"
+    settings = dict(getattr(config, name) or {})
+    settings["options"] = {"ignoreHtmlClass": ".*", **settings.get("options", {})}
+    loader = dict(settings.get("loader", {}))
+    loader["load"] = [*loader.get("load", []), *(["ui/safe"] if "ui/safe" not in loader.get(
+        "load", []) else [])]  # fmt: skip
+    settings["loader"] = loader
+    setattr(config, name, settings)
 
 
 def _read(app: Sphinx, env: Any) -> None:
