@@ -84,6 +84,9 @@ class Exercise:
     """Markdown, shown after the solution."""
     digits: int = 4
     """Significant digits of the decimals on the page."""
+    circuit: str = "fused"
+    """"fused" (sigmoid as one gate) or "expanded" (into primitives): the circuit shown
+    first; the page offers the other where expanding changes the drawing."""
     path: str = "<string>"
     places: Mapping[str, Place] = field(default_factory=dict, repr=False, compare=False)
     """Where each value starts: "" (the exercise), "function", "at.x", "where.q", ..."""
