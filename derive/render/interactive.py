@@ -97,9 +97,9 @@ def _json(data: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _box(quantity: str, r: Rect, description: str) -> str:
+def _box(quantity: str, r: Rect, description: str, limit: float) -> str:
     wide = max(r.width, ANSWER_WIDTH)
-    left = r.left + (r.width - wide) / 2
+    left = max(0.0, min(r.left + (r.width - wide) / 2, limit - wide))  # inside the canvas
     return (f'<span class="derive-answer" style="left:{left:.1f}px;top:{r.top:.1f}px;'
             f'width:{wide:.0f}px"><input type="text" inputmode="decimal" autocomplete="off" '
             f'spellcheck="false" data-derive-answer="{escape(quantity)}" '
@@ -111,15 +111,16 @@ def _answers(dr: Drawing) -> str:
     boxes = []
     for lb in dr.labels:
         if lb.value_asked:
-            boxes.append(_box(f"value:{lb.source}", lb.value_box, f"value of {lb.source}"))
+            boxes.append(_box(f"value:{lb.source}", lb.value_box, f"value of {lb.source}",
+                              dr.width))  # fmt: skip
         if lb.grad_asked:
             boxes.append(_box(f"grad:{lb.source}->{lb.target}", lb.grad_box,
-                              f"gradient on wire {lb.source} to {lb.target}"))  # fmt: skip
+                              f"gradient on wire {lb.source} to {lb.target}", dr.width))  # fmt: skip
     for s in dr.shapes:
         if s.kind == "input" and s.asked:
             b = s.box
             slot = Rect(b.left, b.top + b.height - 20, b.width, 18)
-            boxes.append(_box(f"grad:{s.id}", slot, f"total gradient of {s.id}"))
+            boxes.append(_box(f"grad:{s.id}", slot, f"total gradient of {s.id}", dr.width))
     return f'<div class="derive-answers" hidden>{"".join(boxes)}</div>'
 
 
