@@ -8,7 +8,7 @@ and laid out again. Sizes are in CSS pixels and fonts are monospace, so the boxe
 computes are the boxes the browser draws.
 
 Constants are folded into their gate's symbol where that reads better ("+1", "1/x",
-"x^2", "x2"), as CS231n draws its neuron; every other node is drawn with its operation's
+"x²", "×2"), as CS231n draws its neuron; every other node is drawn with its operation's
 symbol and its name; each input shows its total gradient (the sum over its wires).
 """
 
@@ -34,6 +34,8 @@ GAP = 3.0
 """Between a wire and its label."""
 ANSWER_WIDTH = 64.0
 """The check-yourself answer boxes, placed where the numbers they replace are drawn."""
+NEAR = 16.0
+"""Labels of different wires closer than this are avoided where another place is free."""
 ATTEMPTS = 5
 """Layouts tried, each with more room, before the best placement found is kept."""
 OUT = "#out"
@@ -105,6 +107,9 @@ class Drawing:
     """Label boxes that touch another label or a box (0 unless every attempt failed)."""
 
 
+_SUPERSCRIPTS = {"2": "\u00b2", "3": "\u00b3"}
+
+
 def fold(d: Derivation, node_id: str) -> str | None:
     """The symbol of a gate with its constant operand folded in ("+1", "1/x"), or None."""
     graph = d.graph
@@ -126,7 +131,7 @@ def fold(d: Derivation, node_id: str) -> str | None:
     first = position == 0
     return {"sub": f"{c}\u2212x" if first else f"\u2212{c}",
             "div": f"{c}/x" if first else f"\u00f7{c}",
-            "pow": f"{c}^x" if first else f"x^{c}"}[node.op]  # fmt: skip
+            "pow": f"{c}^x" if first else f"x{_SUPERSCRIPTS.get(c, '^' + c)}"}[node.op]  # fmt: skip
 
 
 def drawing(d: Derivation, digits: int = 4, name: str = "circuit",
@@ -199,7 +204,7 @@ def _place(name: str, shapes: list[Shape], labels: list[Label]) -> Drawing:
     boxes = [Box(s.id, *sizes[s.id], "ellipse" if s.kind == "gate" else "box") for s in shapes]
     wires = [(label.source, label.target) for label in labels]
     widest = max(max(lb.value_width, lb.grad_width) for lb in labels)
-    ranksep, nodesep = max(widest + 24, 72.0), 2 * (LINE + GAP) + 12
+    ranksep, nodesep = max(widest + 40, 110.0), 2 * (LINE + GAP) + 20
     best: tuple[int, Layout, list[tuple[Rect, Rect]]] | None = None
     for _attempt in range(ATTEMPTS):
         placed = layout(boxes, wires, ranksep, nodesep, name)
@@ -242,7 +247,10 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
             crossings = sum(
                 any(_inside(pt, b) for pt in line for b in (value_box, grad_box))
                 for other, line in polylines.items() if other != key)  # fmt: skip
-            score = crossings * 60 + crowded * 40 + steep + abs(fraction - 0.5) * 30
+            # labels of different wires close together read as one column of numbers
+            near = sum(b.overlaps(o, NEAR) for b in (value_box, grad_box) for o in taken)
+            score = (crossings * 60 + crowded * 12 + near * 40 + steep
+                     + abs(fraction - 0.5) * 20)  # fmt: skip
             if clashes == 0 and (best is None or score < best[0]):
                 best = (score, value_box, grad_box)
             if fallback is None or clashes * 1000 + score < fallback[0]:
@@ -307,9 +315,10 @@ def _y_at(line: list[tuple[float, float]], x: float) -> float:
     return min(line, key=lambda p: abs(p[0] - x))[1]
 
 
-def _inside(point: tuple[float, float], box: Rect) -> bool:
+def _inside(point: tuple[float, float], box: Rect, margin: float = 4.0) -> bool:
     x, y = point
-    return box.left - 1 <= x <= box.left + box.width + 1 and box.top - 1 <= y <= box.top + box.height + 1
+    return (box.left - margin <= x <= box.left + box.width + margin
+            and box.top - margin <= y <= box.top + box.height + margin)  # fmt: skip
 
 
 PAD = 6.0
