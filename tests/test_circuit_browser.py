@@ -103,8 +103,11 @@ def open_page(chromium: Any, site: Path, test_site: Path) -> Iterator[Any]:
         stack.callback(context.close)
         cache: dict[str, tuple[Any, list[str]]] = {}
 
-        def get(path: str) -> tuple[Any, list[str]]:
-            if path not in cache:
+        def get(path: str, fresh: bool = False) -> tuple[Any, list[str]]:
+            """The page at `path`; `fresh` opens it anew, untouched by earlier tests."""
+            if path not in cache or fresh:
+                if path in cache:
+                    cache[path][0].close()
                 page, errors = context.new_page(), []
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
@@ -330,7 +333,7 @@ def _truth(d: Any) -> dict[str, float]:
 
 
 def test_check_yourself_all_right_then_carried_forward(open_page: Any) -> None:
-    page, errors = open_page("exercises/linear-combination.html")
+    page, errors = open_page("exercises/linear-combination.html", fresh=True)
     circuit = page.locator(".derive-circuit").first
     e = EXERCISES["exercises/linear-combination.html"]
     d = backprop(e.function, at=dict(e.at), names=dict(e.where))
@@ -361,7 +364,7 @@ def test_check_yourself_all_right_then_carried_forward(open_page: Any) -> None:
 
 
 def test_check_yourself_names_a_forgotten_fan_out_sum(open_page: Any) -> None:
-    page, errors = open_page("exercises/cs231n-staged.html")
+    page, errors = open_page("exercises/cs231n-staged.html", fresh=True)
     circuit = page.locator(".derive-circuit").first
     e = EXERCISES["exercises/cs231n-staged.html"]
     d = backprop(e.function, at=dict(e.at), names=dict(e.where))

@@ -32,7 +32,7 @@ LINE = 17.0
 """Height of a label's line box."""
 GAP = 3.0
 """Between a wire and its label."""
-ANSWER_WIDTH = 64.0
+ANSWER_WIDTH = 58.0
 """The check-yourself answer boxes, placed where the numbers they replace are drawn."""
 NEAR = 16.0
 """Labels of different wires closer than this are avoided where another place is free."""

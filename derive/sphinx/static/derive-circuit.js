@@ -337,7 +337,8 @@
     const checkButton = root.querySelector("[data-derive-check]");
     const scroll = root.querySelector(".derive-circuit-scroll");
     root.querySelector(".derive-circuit-controls").hidden = false;
-    let current = null;
+    let current = run(model, model.at);  // the exercise's point, as drawn
+    if (current.failure) current = null;
 
     const say = (text, kind) => {
       status.textContent = text;
