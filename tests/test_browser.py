@@ -80,7 +80,7 @@ def server(site: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")  # set up before the site is built: no build without a browser
+@pytest.fixture(scope="module")  # one Chromium per module (a second sync Playwright cannot run beside it)
 def browser() -> Iterator[Any]:
     """One Chromium for every page."""
     try:

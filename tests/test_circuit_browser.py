@@ -247,7 +247,8 @@ def test_typing_an_input_recomputes_every_number_as_backprop_does(open_page: Any
                              "'[data-derive-level=\"expanded\"]').click()")  # fmt: skip
         fields = circuit.locator("input[data-derive-input]")
         values: dict[str, str] = {}
-        for k in range(fields.count()):
+        # the expanded level runs the same evaluator on another graph: a few fields suffice
+        for k in range(fields.count() if level == "fused" else min(fields.count(), 4)):
             field = fields.nth(k)
             name = field.get_attribute("data-derive-input")
             old = float(base.forward.values[name].approx)

@@ -107,12 +107,18 @@
     return out;
   }
 
+  function constants(model) {  // nodes depending on no input carry no gradient
+    const out = new Set();
+    for (const n of model.nodes)
+      if (n.op === "const" || (n.op !== "input" && (n.inputs || []).every((i) => out.has(i)))) out.add(n.id);
+    return out;
+  }
+
   /* Both passes on floats at `at`: {values, wires ("SRC->DST" -> number), totals}, or
    * {failure: {node, reason}} naming the first node undefined there. */
   function run(model, at) {
-    const values = {}, kinds = {};
+    const values = {};
     for (const n of model.nodes) {
-      kinds[n.id] = n.op;
       if (n.op === "input") values[n.id] = Number(at[n.id]);
       else if (n.op === "const") values[n.id] = n.value;
       else {
@@ -121,16 +127,16 @@
         values[n.id] = result;
       }
     }
-    const wires = {}, totals = {}, readers = consumers(model);
+    const wires = {}, totals = {}, readers = consumers(model), fixed = constants(model);
     for (const n of [...model.nodes].reverse()) {
-      if (n.op === "const") continue;
+      if (fixed.has(n.id)) continue;
       totals[n.id] = n.id === model.output ? 1 : fsum(readers[n.id].map((c) => wires[`${n.id}->${c}`]));
       if (n.op === "input") continue;
       const args = n.inputs.map((i) => values[i]);
-      const partials = localPartials(n.op, args, n.inputs.map((i) => kinds[i] !== "const"));
+      const partials = localPartials(n.op, args, n.inputs.map((i) => !fixed.has(i)));
       if (typeof partials === "string") return { failure: { node: n.id, reason: partials }, values };
       n.inputs.forEach((source, position) => {
-        if (kinds[source] === "const") return;
+        if (fixed.has(source)) return;
         const key = `${source}->${n.id}`;
         wires[key] = (wires[key] || 0) + totals[n.id] * partials[position];
       });
@@ -180,13 +186,12 @@
   }
 
   function order(model) {
-    const readers = consumers(model), kinds = {};
-    for (const n of model.nodes) kinds[n.id] = n.op;
+    const readers = consumers(model), fixed = constants(model);
     const out = model.nodes.filter((n) => n.op !== "const").map((n) => `value:${n.id}`);
     for (const n of [...model.nodes].reverse()) {
-      if (n.op === "const") continue;
+      if (fixed.has(n.id)) continue;
       if (readers[n.id].length) out.push(`grad:${n.id}`);
-      for (const s of new Set(n.inputs || [])) if (kinds[s] !== "const") out.push(`grad:${s}->${n.id}`);
+      for (const s of new Set(n.inputs || [])) if (!fixed.has(s)) out.push(`grad:${s}->${n.id}`);
     }
     return out;
   }
