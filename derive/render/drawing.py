@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from derive.derivation import Derivation
 from derive.model import Passes, exact_passes
-from derive.render.layout import Box, Layout, layout, sample
+from derive.render.layout import Box, Layout, Placed, Route, layout, sample
 from derive.render.notation import NOTATION
 from derive.render.text import decimal
 
@@ -206,8 +206,10 @@ def _place(name: str, shapes: list[Shape], labels: list[Label]) -> Drawing:
     widest = max(max(lb.value_width, lb.grad_width) for lb in labels)
     ranksep, nodesep = max(widest + 40, 110.0), 2 * (LINE + GAP) + 20
     best: tuple[int, Layout, list[tuple[Rect, Rect]]] | None = None
+    stub = next(lb for lb in labels if lb.target == OUT)
+    inner = [b for b in boxes if b.id != OUT], [w for w in wires if w[1] != OUT]
     for _attempt in range(ATTEMPTS):
-        placed = layout(boxes, wires, ranksep, nodesep, name)
+        placed = _with_stub(layout(*inner, ranksep, nodesep, name), stub)
         slots, failures = _labels(placed, labels)
         if best is None or failures < best[0]:
             best = (failures, placed, slots)
@@ -223,6 +225,20 @@ def _place(name: str, shapes: list[Shape], labels: list[Label]) -> Drawing:
         shape.box = Rect(p.left, p.top, p.width, p.height)
     routes = {k: [*r.points, r.tip] for k, r in placed.routes.items()}
     return _framed(Drawing(name, placed.width, placed.height, shapes, labels, routes, failures))
+
+
+def _with_stub(placed: Layout, stub: Label) -> Layout:
+    """The layout with the output's short wire to the right, only as long as its label
+    needs (Graphviz would give it a whole column)."""
+    out = placed.boxes[stub.source]
+    x0, y = out.x + out.width / 2, out.y
+    run = max(stub.value_width, stub.grad_width) + 28
+    tip = (x0 + run, y)
+    base = tip[0] - 7
+    points = ((x0, y), (x0 + (base - x0) / 3, y), (x0 + 2 * (base - x0) / 3, y), (base, y))
+    boxes = {**placed.boxes, OUT: Placed(tip[0] + 3, y, 6, 6)}
+    routes = {**placed.routes, (stub.source, OUT): Route(points, tip)}
+    return Layout(max(placed.width, tip[0] + 6), placed.height, boxes, routes)
 
 
 def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]], int]:
