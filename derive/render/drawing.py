@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from derive.derivation import Derivation
 from derive.model import Passes, exact_passes
-from derive.render.layout import Box, Layout, Placed, Route, layout, sample
+from derive.render.layout import Box, Grid, Layout, Placed, Route, layout, sample
 from derive.render.notation import NOTATION
 from derive.render.text import decimal
 
@@ -243,9 +243,20 @@ def _with_stub(placed: Layout, stub: Label) -> Layout:
 
 def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]], int]:
     """A value box and a gradient box per label, and how many could not be placed clear."""
-    nodes = [Rect(p.left, p.top, p.width, p.height) for p in placed.boxes.values()]
+    obstacles, points = Grid(), Grid()
+    for p in placed.boxes.values():
+        obstacles.add(p.left, p.top, p.left + p.width, p.top + p.height,
+                      ("node", Rect(p.left, p.top, p.width, p.height)))  # fmt: skip
     polylines = {key: sample(route) for key, route in placed.routes.items()}
-    taken: list[Rect] = []
+    for key, line in polylines.items():
+        for x, y in line:
+            points.add(x, y, x, y, key)
+
+    def around(box: Rect, margin: float, kinds: tuple[str, ...] = ("node", "label")) -> int:
+        found = obstacles.near(box.left - margin, box.top - margin, box.left + box.width + margin,
+                               box.top + box.height + margin)  # fmt: skip
+        return sum(kind in kinds and box.overlaps(other, margin) for kind, other in found)
+
     out: list[tuple[Rect, Rect]] = []
     failures = 0
     for label in labels:
@@ -257,14 +268,12 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
             if boxes is None:
                 continue
             value_box, grad_box, steep = boxes
-            clashes = sum(b.overlaps(o, 2) for b in (value_box, grad_box) for o in (*nodes, *taken))
-            answers = [_widened(b) for b in (value_box, grad_box)]
-            crowded = sum(b.overlaps(o, 1) for b in answers for o in (*nodes, *taken))
-            crossings = sum(
-                any(_inside(pt, b) for pt in line for b in (value_box, grad_box))
-                for other, line in polylines.items() if other != key)  # fmt: skip
+            clashes = sum(around(b, 2) for b in (value_box, grad_box))
+            crowded = sum(around(_widened(b), 1) for b in (value_box, grad_box))
+            crossings = len({k for b in (value_box, grad_box) for k in points.near(
+                b.left - 4, b.top - 4, b.left + b.width + 4, b.top + b.height + 4) if k != key})
             # labels of different wires close together read as one column of numbers
-            near = sum(b.overlaps(o, NEAR) for b in (value_box, grad_box) for o in taken)
+            near = sum(around(b, NEAR, ("label",)) for b in (value_box, grad_box))
             score = (crossings * 60 + crowded * 12 + near * 40 + steep
                      + abs(fraction - 0.5) * 20)  # fmt: skip
             if clashes == 0 and (best is None or score < best[0]):
@@ -275,7 +284,9 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
             failures += 1
             best = fallback
         assert best is not None
-        taken += [best[1], best[2]]
+        for box in best[1:]:
+            obstacles.add(box.left, box.top, box.left + box.width, box.top + box.height,
+                          ("label", box))  # fmt: skip
         out.append((best[1], best[2]))
     return out, failures
 
@@ -329,12 +340,6 @@ def _y_at(line: list[tuple[float, float]], x: float) -> float:
         if min(x0, x1) <= x <= max(x0, x1) and x0 != x1:
             return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
     return min(line, key=lambda p: abs(p[0] - x))[1]
-
-
-def _inside(point: tuple[float, float], box: Rect, margin: float = 4.0) -> bool:
-    x, y = point
-    return (box.left - margin <= x <= box.left + box.width + margin
-            and box.top - margin <= y <= box.top + box.height + margin)  # fmt: skip
 
 
 PAD = 6.0

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from derive.errors import DeriveError
 
@@ -151,3 +154,35 @@ def sample(route: Route, per_segment: int = 12) -> list[tuple[float, float]]:
             out.append((a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3))
     out.append(route.tip)
     return out
+
+
+@dataclass
+class Grid:
+    """Items filed by the cells of a square grid, so that finding what lies near a box
+    costs the box's cells rather than every item (label placement on a network of a
+    thousand nodes)."""
+
+    cell: float = 64.0
+    cells: dict[tuple[int, int], list[tuple[float, float, float, float, Any]]] = field(
+        default_factory=lambda: defaultdict(list))  # fmt: skip
+
+    def _span(self, left: float, top: float, right: float,
+              bottom: float) -> Iterator[tuple[int, int]]:  # fmt: skip
+        c = self.cell
+        for i in range(math.floor(left / c), math.floor(right / c) + 1):
+            for j in range(math.floor(top / c), math.floor(bottom / c) + 1):
+                yield i, j
+
+    def add(self, left: float, top: float, right: float, bottom: float, item: Any) -> None:
+        entry = (left, top, right, bottom, item)
+        for key in self._span(left, top, right, bottom):
+            self.cells[key].append(entry)
+
+    def near(self, left: float, top: float, right: float, bottom: float) -> list[Any]:
+        """The items whose bounds meet the box, each once."""
+        found: dict[int, Any] = {}
+        for key in self._span(left, top, right, bottom):
+            for entry in self.cells.get(key, ()):
+                if entry[0] <= right and left <= entry[2] and entry[1] <= bottom and top <= entry[3]:
+                    found.setdefault(id(entry), entry[4])
+        return list(found.values())
