@@ -140,6 +140,12 @@ def _shape(s: Shape) -> str:
     if s.total is None:
         return (f'<g class="derive-node derive-input" data-node="{node}">{box}'
                 + _text(cx, cy, INPUT_SIZE, "name", s.id, ' font-weight="bold"') + "</g>")
+    if s.given:
+        return (f'<g class="derive-node derive-input derive-given" data-node="{node}">{box}'
+                + _text(cx, cy - 9, INPUT_SIZE, "name", s.id, ' font-weight="bold"')
+                + _text(cx, cy + 10, LABEL_SIZE, "const", s.total,
+                        f' data-derive-given="{node}" data-number="{number(s.total_number)}"')
+                + "</g>")  # fmt: skip
     total = (f' data-derive-total="{node}" data-number="{number(s.total_number)}"'
              + (f' data-asked="grad:{node}"' if s.asked else ""))
     return (f'<g class="derive-node derive-input" data-node="{node}">{box}'

@@ -73,6 +73,8 @@ class Shape:
     total: str | None = None
     total_number: float | None = None
     asked: bool = False
+    given: bool = False
+    """A data input: it shows its value ("= 0.05"), not a gradient."""
     box: Rect = field(default_factory=lambda: Rect(0, 0, 0, 0))
 
 
@@ -144,11 +146,15 @@ def drawing(d: Derivation, digits: int = 4, name: str = "circuit",
         folded.get(c) is None for c in graph.consumers(n.id))]  # fmt: skip
     ids = {n.id for n in drawn}
     shapes: list[Shape] = []
+    data = {*given, *getattr(d, "given", ())}
     for n in drawn:
-        if n.op == "input":
-            total = None if n.id in given else passes.totals[n.id]
-            shapes.append(Shape(n.id, "input", n.id, None if total is None else
-                                decimal_of(total, digits), total, total is not None))  # fmt: skip
+        if n.op == "input" and n.id in data:
+            value = passes.values[n.id]
+            shapes.append(Shape(n.id, "input", n.id, f"= {decimal_of(value, digits)}", value,
+                                given=True))  # fmt: skip
+        elif n.op == "input":
+            total = passes.totals[n.id]
+            shapes.append(Shape(n.id, "input", n.id, decimal_of(total, digits), total, True))
         elif n.op == "const":
             shapes.append(Shape(n.id, "const", n.source))
         else:

@@ -87,6 +87,8 @@ class Exercise:
     circuit: str = "fused"
     """"fused" (sigmoid as one gate) or "expanded" (into primitives): the circuit shown
     first; the page offers the other where expanding changes the drawing."""
+    given: tuple[str, ...] = ()
+    """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"
     places: Mapping[str, Place] = field(default_factory=dict, repr=False, compare=False)
     """Where each value starts: "" (the exercise), "function", "at.x", "where.q", ..."""

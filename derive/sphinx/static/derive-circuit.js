@@ -370,6 +370,10 @@
       setNumber(out && out.parentNode.querySelector(".grad"), result.failure ? NaN : 1, digits);
       for (const t of svg.querySelectorAll("[data-derive-total]"))
         setNumber(t, totals[t.dataset.deriveTotal] ?? NaN, digits);
+      for (const t of svg.querySelectorAll("[data-derive-given]")) {  // data: its value
+        setNumber(t, values[t.dataset.deriveGiven], digits);
+        t.textContent = "= " + t.textContent;
+      }
       current = result.failure ? null : result;
       if (result.failure) {
         const { node, reason } = result.failure;
