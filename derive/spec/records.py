@@ -87,6 +87,9 @@ class Exercise:
     trusted: bool = False
     """The file says `trusted: true`: its prose is full MyST (a site must also set
     `derive_trust_exercises = True` in conf.py to build it)."""
+    circuit: str = "fused"
+    """"fused" (sigmoid as one gate) or "expanded" (into primitives): the circuit shown
+    first; the page offers the other where expanding changes the drawing."""
     given: tuple[str, ...] = ()
     """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"

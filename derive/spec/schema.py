@@ -46,7 +46,7 @@ EXERCISE_KEYS = {
     "id": "text", "title": "text", "function": "text", "where": "map", "at": "map",
     "descent": "map", "limits": "list", "questions": "list", "variants": "map",
     "solution": "text", "statement": "text", "instructions": "list", "notes": "text",
-    "digits": "int", "given": "list",
+    "digits": "int", "circuit": "text", "given": "list",
 }  # fmt: skip
 DESCENT_KEYS = {"parameters": "list", "learning_rate": "scalar", "steps": "int",
                 "ascent": "bool", "objective": "text"}  # fmt: skip
@@ -198,6 +198,8 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
             fields[key] = _prose(r, value, key, "plain" if key == "title" else "block")
         elif key in ("digits", "solution"):
             fields[key] = _setting(r, key, value)
+        elif key == "circuit":
+            fields["circuit"] = _circuit(r, value)
         elif key == "id":
             fields["id"] = _identifier(r, value)
         elif key == "function":
@@ -218,6 +220,16 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
     if len(r.errors) > errors:
         return None
     return Exercise(**fields, path=r.path, places=places)
+
+
+def _circuit(r: Reader, node: yaml.Node) -> str | None:
+    """How the circuit is drawn: "fused" gates (sigmoid as one gate) or "expanded" into
+    primitives (the circuit owner's key)."""
+    value = getattr(node, "value", None)
+    if value not in ("fused", "expanded"):
+        r.fail(node, f"circuit must be 'fused' or 'expanded', not {value!r}")
+        return None
+    return str(value)
 
 
 def _identifier(r: Reader, node: yaml.Node) -> str | None:
