@@ -62,6 +62,16 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
+class Vary:
+    """`vary:` for one input: the values students' variants draw from (see derive.assign)."""
+
+    name: str
+    """A name declared in `at` (a vector's every component draws from the same values)."""
+    values: tuple[Expr, ...]
+    """Exact values in increasing order (a range `{from, to, step}` written out, or a list)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Exercise:
     """One exercise as declared, validated."""
 
@@ -84,6 +94,10 @@ class Exercise:
     """Markdown, shown after the solution."""
     digits: int = 4
     """Significant digits of the decimals on the page."""
+    vary: tuple[Vary, ...] = ()
+    """Inputs drawn per student by `derive assign` and the exports; empty: none vary."""
+    clean: bool = True
+    """Whether students' variants must have clean numbers (see derive.assign.variants)."""
     path: str = "<string>"
     places: Mapping[str, Place] = field(default_factory=dict, repr=False, compare=False)
     """Where each value starts: "" (the exercise), "function", "at.x", "where.q", ..."""
