@@ -62,6 +62,13 @@ _SPECS: dict[str, Spec] = {}
 
 def run_job(job: Job) -> list[tuple[str, str, str, str]]:
     """One chunk of students: their pages in `job.folder`, their key rows returned."""
+    try:
+        return _run_job(job)
+    except DeriveError as exc:  # SpecError cannot be unpickled across processes: its message can
+        raise DeriveError(str(exc)) from None
+
+
+def _run_job(job: Job) -> list[tuple[str, str, str, str]]:
     from derive.assign import pages
 
     spec = _SPECS.get(job.spec_path) or _SPECS.setdefault(job.spec_path, read_spec(job.spec_path))

@@ -131,6 +131,13 @@ def run_grade_job(job: GradeJob) -> list[Graded]:
     from derive.spec import read_spec
 
     spec = _SPECS.get(job.spec_path) or _SPECS.setdefault(job.spec_path, read_spec(job.spec_path))
+    try:
+        return _grade_students(spec, job)
+    except DeriveError as exc:  # SpecError cannot be unpickled across processes: its message can
+        raise DeriveError(str(exc)) from None
+
+
+def _grade_students(spec: Spec, job: GradeJob) -> list[Graded]:
     return [grade_student(spec, job.seed, student,
                           [a for a in job.answers if a.student == student])
             for student in job.students]  # fmt: skip

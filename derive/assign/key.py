@@ -1,11 +1,12 @@
 """Every answerable quantity of a solved exercise, named as everywhere in derive.
 
-`f` (the output), `value:NODE` (forward value of every node, the inputs included, so a key
-shows each student's point), `grad:SRC->DST` (one wire's contribution: grad:DST times
-d DST / d SRC, summed over both positions of x * x), `grad:NODE` (d output / d node, the
-total over fan-out; the data inputs of `given` are left out) and `stepK:PARAM` (descent's
-value of PARAM after step K). The order is the order of working: forward, backward (wires
-before the total they add up to), descent.
+`f` (the output), `value:NODE` (forward value of every other node, the inputs included,
+so a key shows each student's point), `grad:NODE` (d output / d node, the total over
+fan-out), `grad:SRC->DST` (one wire's contribution: grad:DST times d DST / d SRC, summed
+over both positions of x * x) and `stepK:PARAM` (descent's value of PARAM after step K);
+the data inputs of `given` have no gradient. The order is derive.marking's, the order of
+working: forward values, then backwards each node's total followed by the wires into its
+operands, then descent.
 """
 
 from __future__ import annotations
@@ -70,16 +71,35 @@ def pass_quantities(graph: Graph, fwd: Forward, bwd: Backward,
             for n in graph.nodes if n.op != "const" and n.id != graph.output]
     grads = bwd.gradients
     flows = wires(bwd)
+    readers = {n.id: graph.consumers(n.id) for n in graph.nodes}
     for node in reversed(graph.nodes):
-        if node.op == "const" or node.id == graph.output or node.id in data:
+        if node.op == "const" or node.id in data:
             continue
-        for (source, target), value in flows.items():
-            if source == node.id and len(graph.consumers(node.id)) > 1:
-                out.append(Quantity(f"grad:{source}->{target}", value,
-                                    f"gradient along the wire {source} -> {target}"))
-        out.append(Quantity(f"grad:{node.id}", grads[node.id],
-                            f"gradient of {graph.output} with respect to {node.id}"))
+        if readers[node.id]:
+            out.append(Quantity(f"grad:{node.id}", grads[node.id],
+                                f"gradient of {graph.output} with respect to {node.id}"))
+        for source in dict.fromkeys(node.inputs):
+            if (source, node.id) in flows and source not in data:
+                out.append(Quantity(f"grad:{source}->{node.id}", flows[(source, node.id)],
+                                    f"gradient along the wire {source} -> {node.id}"))
     return out
+
+
+def blanks(items: list[Quantity], graph: Graph) -> list[Quantity]:
+    """The quantities an LMS question asks for: the forward values of the operations (the
+    inputs are given), every wire's gradient, the total gradient of each input and of each
+    node with fan-out (a node with one wire has that wire's gradient), and descent."""
+    inputs = set(graph.inputs)
+    keep = []
+    for item in items:
+        kind, _, rest = item.name.partition(":")
+        if kind == "value" and rest in inputs:
+            continue
+        if kind == "grad" and "->" not in rest and rest not in inputs and len(
+                graph.consumers(rest)) < 2:  # fmt: skip
+            continue
+        keep.append(item)
+    return keep
 
 
 def descent_quantities(table: Descent | None) -> list[Quantity]:

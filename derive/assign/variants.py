@@ -171,8 +171,8 @@ def _unclean(items: list[Quantity], exercise: Exercise, transcendental: bool) ->
     for item in items:
         value = item.value
         if transcendental:
-            size = abs(float(value.approx))
-            if size and not low <= size <= high:
+            size = abs(float(value.approx))  # 0.0 when 40 digits cannot tell it from 0
+            if value.exact != 0 and not low <= size <= high:
                 return f"size: {item.name} = {float(value.approx):.3g} is outside {low:g} to {high:g}"
         elif not clean_decimal(value.exact, digits):
             return (f"clean: {item.name} = {sympy.sstr(value.exact)} is not a decimal of at "
