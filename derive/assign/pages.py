@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from derive.assign.key import quantities
-from derive.assign.variants import Variant
+from derive.assign.variants import Variant, point_text
 from derive.errors import DeriveError
 from derive.render import myst
 from derive.render.latex import document, escape
+from derive.solution import Solution
 
 PDFLATEX_SECONDS = 120
 
@@ -25,25 +26,39 @@ def _heading(level: int, title: str) -> str:
     return myst.section(level + 1, title)
 
 
+_PIECES: dict[tuple[str, str, str], str] = {}
+"""Rendered sections by (kind, exercise id, point): exercises that do not vary are the
+same for every student and rendered once per process."""
+
+
+def _piece(kind: str, v: Variant, render: Callable[[Solution], str]) -> str:
+    key = (kind, v.exercise.id, point_text(v.exercise))
+    if key not in _PIECES:
+        _PIECES[key] = render(v.solution)
+    return _PIECES[key]
+
+
+def _statement(s: Solution) -> str:
+    names = ", ".join(f"`{q.name}`" for q in quantities(s))
+    return "\n".join([f"## {s.exercise.title}", "", myst.statement(s),
+                      f"Answers (`{s.exercise.id}` in the answer sheet): {names}.", ""])
+
+
+def _solution(s: Solution) -> str:
+    return "\n".join([f"## {s.exercise.title}", "", myst.statement(s),
+                      myst.solution_body(s, _heading, {}), ""])
+
+
 def exercises_page(student: str, title: str, variants: Sequence[Variant]) -> str:
     """Every exercise's statement at the student's point, and the names of the answers."""
-    out = [f"# {title}: exercises for {student}", ""]
-    for v in variants:
-        s = v.solution
-        names = ", ".join(f"`{q.name}`" for q in quantities(s))
-        out += [f"## {s.exercise.title}", "", myst.statement(s),
-                f"Answers (`{s.exercise.id}` in the answer sheet): {names}.", ""]
-    return "\n".join(out)
+    return "\n".join([f"# {title}: exercises for {student}", "",
+                      *(_piece("exercise", v, _statement) for v in variants)])
 
 
 def solutions_page(student: str, title: str, variants: Sequence[Variant]) -> str:
     """The worked solution of every exercise at the student's point."""
-    out = [f"# {title}: solutions for {student}", ""]
-    for v in variants:
-        s = v.solution
-        out += [f"## {s.exercise.title}", "", myst.statement(s),
-                myst.solution_body(s, _heading, {}), ""]
-    return "\n".join(out)
+    return "\n".join([f"# {title}: solutions for {student}", "",
+                      *(_piece("solution", v, _solution) for v in variants)])
 
 
 def latex(student: str, title: str, variants: Sequence[Variant], solutions: bool) -> str:
@@ -51,7 +66,7 @@ def latex(student: str, title: str, variants: Sequence[Variant], solutions: bool
     head: list[str] = []
     bodies: list[str] = []
     for v in variants:
-        text = document(v.solution, solutions)
+        text = _piece(f"latex-{solutions}", v, lambda s: document(s, solutions))
         preamble, _, rest = text.partition(r"\begin{document}")
         body = rest.rsplit(r"\end{document}", 1)[0].replace(r"\maketitle", "")
         head = head or [line for line in preamble.splitlines() if not line.startswith(

@@ -80,8 +80,11 @@ def rng_for(seed: int, exercise_id: str, student: str) -> random.Random:
 def variant(exercise: Exercise, seed: int, student: str) -> Variant:
     """The student's variant; the exercise itself when nothing varies. Raises SpecError
     (at `vary`) when no clean draw is found."""
-    if not exercise.vary:
-        return Variant(exercise, solve(exercise), 0)
+    if not exercise.vary:  # the same for every student: solved once per process
+        key = (exercise.path, exercise.id, exercise.function, point_text(exercise))
+        if key not in _FIXED:
+            _FIXED[key] = Variant(exercise, solve(exercise), 0)
+        return _FIXED[key]
     graph = _graph(exercise)
     slots = _slots(exercise, graph)
     first: str | None = None
@@ -94,7 +97,7 @@ def variant(exercise: Exercise, seed: int, student: str) -> Variant:
         if reason is None:
             assert solution is not None
             return Variant(candidate, solution, tried)
-        first = first or f"{reason} (at {_describe(candidate)})"
+        first = first or f"{reason} (at {point_text(candidate)})"
         failures[reason.split(":")[0]] += 1
     common, count = failures.most_common(1)[0]
     raise exercise.error("vary", f"no clean draw among {tried} tried: the first constraint that "
@@ -193,6 +196,7 @@ def _gradients(exercise: Exercise, graph: Graph, grads: Mapping[str, Value],
     return None
 
 
+_FIXED: dict[tuple[str, ...], Variant] = {}
 _GRAPHS: dict[tuple[object, ...], Graph] = {}
 _TIES: dict[tuple[object, ...], set[tuple[str, str]]] = {}
 
@@ -268,7 +272,8 @@ def _point(exercise: Exercise, slots: list[tuple[str, int | None, tuple[Expr, ..
     return at
 
 
-def _describe(exercise: Exercise) -> str:
+def point_text(exercise: Exercise) -> str:
+    """The exercise's point as text: "x=2, y=-1, w=[1, 2]"."""
     def show(value: object) -> str:
         if isinstance(value, tuple):
             return "[" + ", ".join(str(sympy.sstr(v)) for v in value) + "]"
