@@ -294,6 +294,22 @@ def _assignment_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
                        help="worker processes (default: one per core)")
     grade.set_defaults(run=_grade)
 
+    export = commands.add_parser(
+        "export", help="questions for a learning system: Moodle XML or PrairieLearn",
+        description="Write N variants of every exercise as questions for a learning system.",
+    )  # fmt: skip
+    systems = export.add_subparsers(dest="system", required=True, metavar="SYSTEM")
+    for system, target in (("moodle", "QUIZ.xml"), ("prairielearn", "DIR")):
+        sub = systems.add_parser(
+            system, help=f"{'a Moodle XML question bank (Cloze)' if system == 'moodle' else 'PrairieLearn question folders'}",
+            description=f"Export FILE's exercises to {target}.")  # fmt: skip
+        sub.add_argument("file", metavar="FILE", help="the exercise file")
+        sub.add_argument("--variants", type=int, default=10, metavar="N",
+                         help="variants per exercise that varies (default 10)")
+        sub.add_argument("--seed", required=True, type=int, metavar="S", help="the seed")
+        sub.add_argument("--out", required=True, metavar=target, help="where to write")
+        sub.set_defaults(run=_export)
+
 
 def _assign(args: argparse.Namespace) -> int:
     import resource
@@ -341,6 +357,28 @@ def _grade(args: argparse.Namespace) -> int:
     marks = [row[5] for g in graded for row in g.rows]
     counts = ", ".join(f"{marks.count(k)} {k}" for k in ("right", "carried", "wrong", "blank"))
     print(f"graded {len(graded)} students: {counts}: {args.out}, scores in {scores}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from derive.spec import read_spec
+
+    if not 1 <= args.variants <= 1000:
+        raise DeriveError(f"--variants: expected 1 to 1000, got {args.variants}")
+    spec = read_spec(args.file)
+    out = Path(args.out)
+    if args.system == "moodle":
+        from derive.assign.files import atomic_text
+        from derive.assign.moodle import quiz
+
+        atomic_text(out, quiz(spec, args.variants, args.seed))
+        print(f"wrote {len(spec.exercises)} categories of questions to {out}: import it in "
+              "Moodle with Question bank -> Import -> Moodle XML format")
+    else:
+        from derive.assign.prairielearn import export
+
+        folders = export(spec, args.variants, args.seed, out)
+        print(f"wrote {len(folders)} PrairieLearn questions in {out}")
     return EXIT_OK
 
 

@@ -12,18 +12,14 @@ end: an interrupted or failed run leaves DIR as it was.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from derive.assign.files import replacing_folder, write_csv
 from derive.assign.key import number, quantities
 from derive.assign.roster import Roster
 from derive.assign.variants import Variant, variant
@@ -34,8 +30,6 @@ J = TypeVar("J")
 R = TypeVar("R")
 
 KEY_COLUMNS = ("student", "exercise", "quantity", "value")
-MARKER = ".derive-assign"
-"""A file in every output folder, so that a rerun may replace it (and nothing else)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +90,7 @@ def assign(spec_path: Path, roster: Roster, seed: int, out: Path, pdf: bool = Tr
     read_spec(spec_path)  # a bad file stops here, before any process starts
     workers = workers or len(os.sched_getaffinity(0))
     ids = roster.ids
-    with _replacing(out) as tmp:
+    with replacing_folder(out) as tmp:
         folder = tmp / "students"
         jobs = [Job(str(spec_path), seed, chunk, str(folder), pdf)
                 for chunk in chunks(ids, workers)]  # fmt: skip
@@ -141,37 +135,3 @@ def chunks(items: Sequence[str], workers: int) -> list[tuple[str, ...]]:
     """Items in chunks small enough to spread over the workers and show progress."""
     size = max(1, min(10, len(items) // (workers * 4)))
     return [tuple(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-def write_csv(path: Path, header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-@contextmanager
-def _replacing(out: Path) -> Iterator[Path]:
-    """A temporary folder beside `out` that replaces it when the block succeeds. An
-    existing `out` is replaced only when it is empty or an earlier output (MARKER)."""
-    if out.exists() and not out.is_dir():
-        raise DeriveError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise DeriveError(f"--out {out}: the folder is not empty and was not written by "
-                          "derive assign; choose a new folder")  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        (tmp / MARKER).write_text("written by derive assign\n", encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.parent / f"{tmp.name}.old"
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +148,7 @@ def grade(spec_path: Path, answers_path: Path, seed: int, out: Path,
     """Mark the sheet at `answers_path`; writes `out` (GRADE_COLUMNS) and the scores beside
     it (OUT-scores.csv, SCORE_COLUMNS), each replaced atomically. Returns the scores' path."""
     from derive.assign.batch import chunks, parallel
+    from derive.assign.files import atomic_csv
     from derive.assign.roster import read_answers
     from derive.spec import read_spec
 
@@ -170,18 +170,3 @@ def grade(spec_path: Path, answers_path: Path, seed: int, out: Path,
     atomic_csv(out, GRADE_COLUMNS, [r for g in graded for r in g.rows])
     atomic_csv(scores, SCORE_COLUMNS, [r for g in graded for r in g.scores])
     return scores, graded
-
-
-def atomic_csv(path: Path, header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> None:
-    """Write a CSV file through a temporary file beside `path`, renamed into place."""
-    from derive.assign.batch import write_csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write_csv(Path(name), header, rows)
-        Path(name).replace(path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
