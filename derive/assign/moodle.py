@@ -67,8 +67,10 @@ def cdata(text: str) -> str:
 
 
 def cloze_escape(text: str) -> str:
-    """Text inside a Cloze answer or feedback, where } # ~ / " \\ are special."""
-    return "".join("\\" + c if c in '}#~/"\\' else c for c in text)
+    """Feedback inside a Cloze blank: Moodle's parser ends it at an unescaped } or ~ and
+    unescapes only \\} and \\#, so those are escaped and ~ (never in derive's feedback)
+    becomes a hyphen."""
+    return text.replace("\\", "/").replace("}", "\\}").replace("#", "\\#").replace("~", "-")
 
 
 def statement_html(v: Variant) -> str:
