@@ -134,6 +134,21 @@ def test_descent_with_the_gradient_of_another_point_is_named(tmp_path: Path) -> 
         "of step 1); recompute it at the current point")
 
 
+def test_step_with_the_worked_examples_gradient_is_named(tmp_path: Path) -> None:
+    """The seed notebook's error as a student makes it: the update of their own point
+    taken with the gradient of the published worked example's point (-2, 5, -4)."""
+    student = next(s for s in (f"s{i}" for i in range(50))
+                   if _value(_key(s), "linear-combination", "value:x")
+                   + _value(_key(s), "linear-combination", "value:y") != 3)
+    z = _value(_key(student), "linear-combination", "value:z")
+    copied = z - 0.1 * 3  # dz at the worked example's point is x + y = 3
+    marks = _planted(tmp_path, student, "linear-combination", {"step1:z": repr(copied)})
+    assert marks["step1:z"]["mark"] == "wrong"
+    assert marks["step1:z"]["feedback"] == (
+        "wrong, and the first wrong step: step 1 used the gradient at another point (the "
+        "worked example's, x=-2, y=5, z=-4); recompute it at your point")
+
+
 def test_one_wrong_upstream_gradient_carries_forward(tmp_path: Path) -> None:
     rows = _key("ann")
     up = _value(rows, "linear-combination", "grad:q->f")

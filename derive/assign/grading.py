@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from derive.assign.key import number, quantities
 from derive.assign.roster import Answer
-from derive.assign.variants import variant
+from derive.assign.variants import Variant, point_text, variant
 from derive.errors import DeriveError
-from derive.spec import Spec
+from derive.spec import Exercise, Spec
 
 GRADE_COLUMNS = ("student", "exercise", "quantity", "answer", "expected", "mark", "feedback")
 SCORE_COLUMNS = ("student", "exercise", "right", "carried", "wrong", "blank", "total", "score")
@@ -51,6 +51,33 @@ def parse_number(text: str) -> float | None:
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
     return value if math.isfinite(value) else None
+
+
+def published_point(v: Variant, exercise: Exercise, quantity: str, answer: float | None) -> str:
+    """": step 1 used the gradient at the published example's point ..." when a wrong
+    first descent step of a student's variant is the step taken with the gradient at the
+    exercise's own `at` (the worked example on the site): the seed notebook's error, made
+    by copying. Empty otherwise."""
+    from derive.marking import close
+
+    table = v.solution.descent
+    kind, _, parameter = quantity.partition(":")
+    if kind != "step1" or table is None or answer is None or not exercise.vary:
+        return ""
+    published = variant(replace(exercise, vary=()), 0, "").solution.descent
+    if published is None or not published.steps:
+        return ""
+    theirs = {u.parameter: u for u in published.steps[0].updates}
+    mine = {u.parameter: u for u in table.steps[0].updates}
+    if parameter not in theirs or parameter not in mine:
+        return ""
+    move = (1 if table.ascent else -1) * float(table.learning_rate)
+    taken = float(mine[parameter].current.approx) + move * float(theirs[parameter].gradient.approx)
+    if close(answer, taken, exercise.digits) and not close(
+            answer, float(mine[parameter].new.approx), exercise.digits):  # fmt: skip
+        return (f": step 1 used the gradient at another point (the worked example's, "
+                f"{point_text(replace(exercise, vary=()))}); recompute it at your point")
+    return ""
 
 
 def check_sheet(spec: Spec, answers: Sequence[Answer], path: str,
@@ -97,6 +124,8 @@ def grade_student(spec: Spec, seed: int, student: str, answers: Sequence[Answer]
             verdict, feedback = m.verdict, m.feedback
             if numbers[name] is None and texts[name]:
                 verdict, feedback = "wrong", f"not a number: {texts[name][:40]!r}"
+            elif verdict == "wrong" and ": " not in feedback:  # no mistake named yet
+                feedback += published_point(v, exercise, name, numbers[name])
             counts[verdict] += 1
             rows.append((student, exercise.id, name, texts[name], key[name], verdict, feedback))
         for name in sorted(set(given) - set(names)):
