@@ -1,23 +1,37 @@
-"""Site build times: the shipped exercises and a generated file of 100, built from scratch,
-rebuilt with no change, and rebuilt after one exercise changes.
+"""Site build times: the shipped exercises and generated files of 100 and 500 exercises,
+built from scratch, rebuilt with no change, and rebuilt after one exercise changes.
 
-Run by hand: `python benchmarks/build_site.py [--count 100]`. It prints seconds and the
-ratios against the no-change rebuild measured in the same run (machines here are shared
-and noisy: read the ratios, not the seconds). Everything happens in a temporary folder,
-with the minimal site derive ships (no docs/ pages).
+Run by hand: `python benchmarks/build_site.py [--counts 100 500]`. Each scenario runs in a
+fresh process (as `derive build` does), which reports:
+
+- seconds for the full build, the no-change rebuild and the one-change rebuild, with the
+  ratio one-change / no-change (goal <= 1.3);
+- derive's share of the full build: the time spent in derive's own code (deriving and
+  rendering the pages, derive's Sphinx event handlers, the staging and the swap) over the
+  wall time; Sphinx (reading, writing, Graphviz) is the rest (goal <= 1/3);
+- the peak memory (resident set) of the process and of its largest child (Graphviz).
+
+At the end the full-build ratio of the largest count over the smallest is printed (goal
+<= 5x for 500 over 100). Machines here are shared and noisy: read the ratios, not the
+seconds. Everything happens in a temporary folder, with the minimal site derive ships.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-from derive.sphinx.build import build_site
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [
@@ -45,39 +59,123 @@ def generate(count: int, seed: int = 7) -> str:
     return "\n".join(line for line in lines if line) + "\n"
 
 
-def timed(exercises: Path, out: Path) -> float:
-    started = time.perf_counter()
-    build_site(exercises, out)
-    return time.perf_counter() - started
+class Share:
+    """Wall time spent in derive's own code during a build, measured by wrapping derive's
+    entry points (Sphinx event handlers and directives) and the parts of build_site that
+    are not Sphinx's (everything but constructing the application and app.build)."""
+
+    def __init__(self) -> None:
+        self.derive = 0.0
+        self.sphinx = 0.0
+        self.depth = {True: 0, False: 0}
+
+    def wrap(self, function: Callable[..., Any], sphinx: bool = False) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self.depth[sphinx]:  # nested in a call already timed
+                return function(*args, **kwargs)
+            self.depth[sphinx] += 1
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.depth[sphinx] -= 1
+                if sphinx:
+                    self.sphinx += time.perf_counter() - started
+                else:
+                    self.derive += time.perf_counter() - started
+
+        return timed
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import sphinx.application
+
+        import derive.sphinx as extension
+        from derive.sphinx import directives
+
+        patched: list[tuple[Any, str, Any]] = []
+
+        def patch(owner: Any, name: str, sphinx: bool = False) -> None:
+            patched.append((owner, name, owner.__dict__[name]))
+            setattr(owner, name, self.wrap(owner.__dict__[name], sphinx))
+
+        for name in ("generate_pages", "rewrite_all", "short_sidebar", "copy_mathjax",
+                     "remove_outputs", "check_dot"):  # fmt: skip
+            if name in extension.__dict__:
+                patch(extension, name)
+        for directive in ("DerivationDirective", "SolutionDirective", "SourceDirective"):
+            patch(getattr(directives, directive), "run")
+        patch(sphinx.application.Sphinx, "__init__", sphinx=True)
+        patch(sphinx.application.Sphinx, "build", sphinx=True)
+        try:
+            yield
+        finally:
+            for owner, name, original in patched:
+                setattr(owner, name, original)
 
 
-def scenario(name: str, text: str, work: Path) -> None:
-    folder = work / name
-    folder.mkdir()
-    exercises, out = folder / "exercises.yaml", folder / "site" / "html"
+def one(count: int | None, work: Path) -> dict[str, Any]:
+    """Full build, no-change rebuild and one-change rebuild, in this process."""
+    from derive.sphinx.build import build_site
+
+    text = generate(count) if count else (ROOT / "exercises.yaml").read_text("utf-8")
+    exercises, out = work / "exercises.yaml", work / "site" / "html"
     exercises.write_text(text, encoding="utf-8")
-    full = timed(exercises, out)
-    unchanged = timed(exercises, out)
-    # Change one exercise: the first input of the first exercise gains 1/2.
-    changed = re.sub(r"(at: \{\w+: )(-?\d+)", lambda m: f"{m[1]}{m[2]}.5", text, count=1)
-    exercises.write_text(changed, encoding="utf-8")
-    one = timed(exercises, out)
-    pages = len(list(out.rglob("*.html")))
-    print(f"{name:<22} {pages:>5} pages   full {full:7.2f} s   no change {unchanged:6.2f} s   "
-          f"one changed {one:6.2f} s   one/no-change {one / unchanged:5.2f}x   "
-          f"full/no-change {full / unchanged:5.1f}x")
+    share = Share()
+
+    def timed() -> tuple[float, float]:
+        before, inside = share.derive, share.sphinx
+        started = time.perf_counter()
+        build_site(exercises, out)
+        wall = time.perf_counter() - started
+        # derive's part = handlers inside Sphinx + what build_site does outside Sphinx
+        derive = (share.derive - before) + (wall - (share.sphinx - inside))
+        return wall, derive
+
+    with share.installed():
+        full, full_derive = timed()
+        unchanged, _ = timed()
+        # Change one exercise: the first input of the first exercise gains 1/2.
+        changed = re.sub(r"(at: \{\w+: )(-?\d+)", lambda m: f"{m[1]}{m[2]}.5", text, count=1)
+        exercises.write_text(changed, encoding="utf-8")
+        single, _ = timed()
+    return {"name": f"{count} generated" if count else "shipped exercises",
+            "pages": sum(1 for _ in out.rglob("*.html")), "full": full,
+            "share": full_derive / full, "unchanged": unchanged, "one": single,
+            "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=100, help="generated exercises (100)")
+    parser.add_argument("--counts", type=int, nargs="*", default=[100, 500],
+                        help="generated exercise counts (default: 100 500)")
+    parser.add_argument("--no-shipped", action="store_true", help="skip the shipped file")
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="derive-bench-"))
-    try:
-        scenario("shipped exercises", (ROOT / "exercises.yaml").read_text("utf-8"), work)
-        scenario(f"{args.count} generated", generate(args.count), work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    if args.child is not None:
+        work = Path(tempfile.mkdtemp(prefix="derive-bench-"))
+        try:
+            print(json.dumps(one(args.child or None, work)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
+    results = []
+    for count in ([] if args.no_shipped else [0]) + list(args.counts):
+        done = subprocess.run([sys.executable, __file__, "--child", str(count)], check=True,
+                              capture_output=True, text=True)  # fmt: skip
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        results.append(r)
+        print(f"{r['name']:<18} {r['pages']:>4} pages  full {r['full']:7.2f} s "
+              f"(derive {100 * r['share']:4.1f}%)  no change {r['unchanged']:6.2f} s  "
+              f"one changed {r['one']:6.2f} s  one/no-change {r['one'] / r['unchanged']:4.2f}x  "
+              f"peak RSS {r['rss_self_mb']:.0f} MB (largest child {r['rss_children_mb']:.0f} MB)",
+              flush=True)  # fmt: skip
+    generated = [r for r in results if r["name"].endswith("generated")]
+    if len(generated) >= 2:
+        small, large = generated[0], generated[-1]
+        print(f"full build {large['name']} / {small['name']}: "
+              f"{large['full'] / small['full']:.2f}x")
 
 
 if __name__ == "__main__":

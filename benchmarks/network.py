@@ -5,19 +5,23 @@ numeric constants inside it, and the parameters (weights, biases) are its inputs
 
     (a0*tanh(w0_0*0.5 + w0_1*(-1.2) + w0_2*0.3 + b0) + ... + c - 0.7)^2 / 2
 
-With H hidden units there are P = 5H + 1 parameters (H = 2, 10, 20, 40, 80 gives 11..401).
+With N data inputs (--inputs, default 8 as in issue 9's measurements) and H hidden units there
+are P = (N + 2)H + 1 parameters (N = 8, H = 20, 40, 80, 160 gives 201, 401, 801, 1601).
 For each size the script times, in the same process:
 
 - derive: `backprop(text, at)`, the whole pipeline (parse, graph, exact forward pass, backward
   pass, closed-form gradients, three-way check). Best of a few runs.
 - baseline: the same function built directly from SymPy objects, then for every parameter p
-  `diff(f, p).subs(point)` evaluated with `N`. The baseline gets --baseline-cap seconds per size;
-  past that it stops and extrapolates from the components it finished.
+  `diff(f, p).xreplace(point)` evaluated with `N`. The baseline gets --baseline-cap seconds per
+  size; past that it stops and extrapolates from the components it finished.
+- symengine (optional; skipped if symengine is not installed): the same function built from
+  symengine objects, then for every parameter p `diff(f, p).subs(point).evalf()`, capped and
+  extrapolated the same way.
 
 SymPy's cache is cleared before every timed run, so no run reuses another's work.
 Run by hand (it is not a test):
 
-    cd /work/main && .venv/bin/python benchmarks/network.py            # about 4 minutes
+    cd /work/main && .venv/bin/python benchmarks/network.py            # about 10 minutes
     .venv/bin/python benchmarks/network.py --quick                     # a few seconds
     .venv/bin/python benchmarks/network.py --sizes 80 --no-baseline --profile
 """
@@ -43,11 +47,17 @@ from sympy.core.cache import clear_cache
 
 from derive import backprop
 
-DATA = ("0.5", "-1.2", "0.3")
-"""The one training example's inputs, written into the expression as constants."""
+try:  # an optional baseline
+    import symengine
+except ImportError:  # pragma: no cover - depends on the machine
+    symengine = None
+
+DATA = ("0.5", "-1.2", "0.3", "0.8", "-0.4", "1.1", "-0.9", "0.2")
+"""The one training example's inputs, written into the expression as constants (the first
+--inputs of them)."""
 TARGET = "0.7"
 """The target output, also a constant of the expression."""
-DEFAULT_SIZES = (2, 10, 20, 40, 80)
+DEFAULT_SIZES = (20, 40, 80, 160)
 QUICK_SIZES = (2, 5, 10)
 ACTIVATIONS = ("tanh", "sigmoid")
 SLOW_RUN = 10.0
@@ -63,6 +73,7 @@ class Network:
 
     hidden: int
     activation: str
+    data: tuple[str, ...]
     text: str
     params: tuple[str, ...]
     """Parameter names in the order the baseline differentiates them (unit by unit)."""
@@ -82,7 +93,8 @@ def parameter_value(k: int) -> Fraction:
     return magnitude if k % 2 == 0 else -magnitude
 
 
-def network(hidden: int, activation: str = "tanh") -> Network:
+def network(hidden: int, activation: str = "tanh", inputs: int = len(DATA)) -> Network:
+    data = DATA[:inputs]
     values: dict[str, Fraction] = {}
 
     def parameter(name: str) -> str:
@@ -92,13 +104,13 @@ def network(hidden: int, activation: str = "tanh") -> Network:
     units = []
     for j in range(hidden):
         weighted = " + ".join(
-            f"{parameter(f'w{j}_{i}')}*{_constant(x)}" for i, x in enumerate(DATA)
+            f"{parameter(f'w{j}_{i}')}*{_constant(x)}" for i, x in enumerate(data)
         )
         bias, out = parameter(f"b{j}"), parameter(f"a{j}")
         units.append(f"{out}*{activation}({weighted} + {bias})")
     bias = parameter("c")
     text = f"({' + '.join(units)} + {bias} - {TARGET})^2 / 2"
-    return Network(hidden, activation, text, tuple(values), values)
+    return Network(hidden, activation, data, text, tuple(values), values)
 
 
 def _constant(text: str) -> str:
@@ -109,7 +121,7 @@ def sympy_network(net: Network) -> tuple[sympy.Expr, list[sympy.Symbol], dict[An
     """The same function built from SymPy objects (no parsing), its parameters as symbols in
     `net.params` order, and the point as exact rationals."""
     symbols = {name: sympy.Symbol(name) for name in net.params}
-    data = [sympy.Rational(Fraction(x)) for x in DATA]
+    data = [sympy.Rational(Fraction(x)) for x in net.data]
 
     def activation(z: sympy.Expr) -> sympy.Expr:
         if net.activation == "tanh":
@@ -190,7 +202,7 @@ def time_derive(net: Network, repeats: int, slow: float = SLOW_RUN) -> DeriveRun
 
 
 def time_baseline(net: Network, cap: float) -> BaselineRun:
-    """SymPy's route, one parameter at a time: diff(f, p), then subs(point) and N()."""
+    """SymPy's route, one parameter at a time: diff(f, p), then xreplace(point) and N()."""
     clear_cache()
     start = time.perf_counter()
     f, symbols, point = sympy_network(net)
@@ -199,9 +211,52 @@ def time_baseline(net: Network, cap: float) -> BaselineRun:
         t0 = time.perf_counter()
         derivative = sympy.diff(f, symbol)
         t1 = time.perf_counter()
-        value = sympy.N(derivative.subs(point), 30)
+        value = sympy.N(derivative.xreplace(point), 30)
         t2 = time.perf_counter()
         run.gradient[symbol.name] = float(value)
+        run.diff_seconds += t1 - t0
+        run.subs_seconds += t2 - t1
+        run.done += 1
+        if t2 - start > cap:
+            break
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def symengine_network(net: Network) -> tuple[Any, list[Any], dict[Any, Any]]:
+    """The same function built from symengine objects, its parameters in `net.params` order,
+    and the point as exact rationals."""
+    se: Any = symengine
+    symbols = {name: se.Symbol(name) for name in net.params}
+    data = [se.Rational(Fraction(x).numerator, Fraction(x).denominator) for x in net.data]
+
+    def activation(z: Any) -> Any:
+        return se.tanh(z) if net.activation == "tanh" else 1 / (1 + se.exp(-z))
+
+    units = []
+    for j in range(net.hidden):
+        weighted = se.Add(*(symbols[f"w{j}_{i}"] * x for i, x in enumerate(data)))
+        units.append(symbols[f"a{j}"] * activation(weighted + symbols[f"b{j}"]))
+    target = Fraction(TARGET)
+    f = (se.Add(*units) + symbols["c"] - se.Rational(target.numerator, target.denominator)) ** 2 / 2
+    point = {symbols[n]: se.Rational(v.numerator, v.denominator) for n, v in net.values.items()}
+    return f, [symbols[n] for n in net.params], point
+
+
+def time_symengine(net: Network, cap: float) -> BaselineRun | None:
+    """symengine's route, one parameter at a time: diff(f, p), then subs(point) and evalf()."""
+    if symengine is None:
+        return None
+    start = time.perf_counter()
+    f, symbols, point = symengine_network(net)
+    run = BaselineRun(0.0, 0, len(symbols), 0.0, 0.0)
+    for symbol in symbols:
+        t0 = time.perf_counter()
+        derivative = f.diff(symbol)
+        t1 = time.perf_counter()
+        value = derivative.subs(point).evalf(100)  # 100 bits, about 30 digits
+        t2 = time.perf_counter()
+        run.gradient[str(symbol)] = float(value)
         run.diff_seconds += t1 - t0
         run.subs_seconds += t2 - t1
         run.done += 1
@@ -225,6 +280,7 @@ def growth_exponent(xs: Sequence[float], ys: Sequence[float]) -> float:
 COLUMNS = (
     ("H", 3), ("params", 6), ("nodes", 5), ("derive s", 8), ("cpu s", 6), ("runs", 4),
     ("derive check", 16), ("baseline s", 26), ("ratio", 8), ("max |diff| (compared)", 21),
+    ("symengine s", 26), ("ratio ", 8), ("max |diff| (symengine)", 22),
 )  # fmt: skip
 
 
@@ -242,8 +298,12 @@ def baseline_cells(dr: DeriveRun, br: BaselineRun | None) -> tuple[str, str, str
     compared = f"{max(diffs):.1e} ({br.done}/{br.total})"
     if br.capped:
         seconds = f">{br.seconds:.1f}, ~{br.estimate:.0f} extrapolated"
-        return seconds, f"~{br.estimate / dr.seconds:.0f}x", compared
-    return f"{br.seconds:.3f}", f"{br.seconds / dr.seconds:.1f}x", compared
+        return seconds, f"~{_ratio(br.estimate / dr.seconds)}x", compared
+    return f"{br.seconds:.3f}", f"{_ratio(br.seconds / dr.seconds)}x", compared
+
+
+def _ratio(ratio: float) -> str:
+    return f"{ratio:.1f}" if ratio >= 1 else f"{ratio:.2f}"
 
 
 def load() -> str:
@@ -258,7 +318,7 @@ def load() -> str:
 def header(args: argparse.Namespace) -> None:
     print(
         f"derive benchmark: gradient of a 2-layer {args.activation} network, "
-        f"{len(DATA)} data inputs {DATA}, target {TARGET}, squared-error loss"
+        f"{args.inputs} data inputs {DATA[: args.inputs]}, target {TARGET}, squared-error loss"
     )
     print(
         f"Python {platform.python_version()}, SymPy {sympy.__version__}, "
@@ -275,9 +335,16 @@ def header(args: argparse.Namespace) -> None:
     )
     if args.no_baseline:
         print("baseline: skipped (--no-baseline)")
+    elif symengine is None:
+        print("symengine: not installed, skipped")
     else:
         print(
-            f"baseline: SymPy, for each parameter p: diff(f, p).subs(point), N(); "
+            f"symengine {symengine.__version__}: for each parameter p: "
+            f"diff(f, p).subs(point).evalf(); capped at {args.baseline_cap:g} s per size"
+        )
+    if not args.no_baseline:
+        print(
+            f"baseline: SymPy, for each parameter p: diff(f, p).xreplace(point), N(); "
             f"capped at {args.baseline_cap:g} s per size, then extrapolated"
         )
     print()
@@ -286,9 +353,13 @@ def header(args: argparse.Namespace) -> None:
 
 
 def summary(
-    sizes: list[int], derive_runs: list[DeriveRun], baseline_runs: list[BaselineRun | None]
+    sizes: list[int],
+    derive_runs: list[DeriveRun],
+    baseline_runs: list[BaselineRun | None],
+    symengine_runs: list[BaselineRun | None],
+    inputs: int = len(DATA),
 ) -> None:
-    params = [5 * h + 1 for h in sizes]
+    params = [len(network(h, "tanh", inputs).params) for h in sizes]
     print()
     if len(set(sizes)) >= 2 and sizes[-1] != sizes[-2]:
         print("derive growth exponent (log-log slope of time against parameters; 1 = linear):")
@@ -299,20 +370,21 @@ def summary(
             slope = growth_exponent(params, times)
             last = growth_exponent(params[-2:], times[-2:])
             print(f"  {label}: {slope:.2f} over all sizes, {last:.2f} between the two largest")
-        measured = [(p, r) for p, r in zip(params, baseline_runs, strict=True) if r is not None]
-        if len({p for p, _ in measured}) >= 2:
-            slope = growth_exponent([p for p, _ in measured], [r.estimate for _, r in measured])
-            extrapolated = any(r.capped for _, r in measured)
-            print(
-                f"baseline growth exponent: {slope:.2f}"
-                + (" (including extrapolated times)" if extrapolated else "")
-            )
+        for name, runs in (("baseline", baseline_runs), ("symengine", symengine_runs)):
+            measured = [(p, r) for p, r in zip(params, runs, strict=True) if r is not None]
+            if len({p for p, _ in measured}) >= 2:
+                slope = growth_exponent([p for p, _ in measured], [r.estimate for _, r in measured])
+                extrapolated = any(r.capped for _, r in measured)
+                print(
+                    f"{name} growth exponent: {slope:.2f}"
+                    + (" (including extrapolated times)" if extrapolated else "")
+                )
     for h, br in zip(sizes, baseline_runs, strict=True):
         if br is not None:
             share = br.subs_seconds / max(br.diff_seconds + br.subs_seconds, 1e-12)
             note = f", capped after {br.done} of {br.total} components" if br.capped else ""
             print(
-                f"baseline H={h}: diff {br.diff_seconds:.2f} s, subs + N {br.subs_seconds:.2f} s "
+                f"baseline H={h}: diff {br.diff_seconds:.2f} s, xreplace + N {br.subs_seconds:.2f} s "
                 f"({share:.0%} of the per-component time){note}"
             )
     if any(br is not None and br.capped for br in baseline_runs):
@@ -405,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="+",
         metavar="H",
         help="hidden units per size, e.g. --sizes 2 10 20 or 2,10,20 "
-        f"(default {','.join(map(str, DEFAULT_SIZES))}; P = 5H + 1)",
+        f"(default {','.join(map(str, DEFAULT_SIZES))}; P = (N + 2)H + 1)",
     )
     parser.add_argument(
         "--quick",
@@ -413,6 +485,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"smoke run: sizes {','.join(map(str, QUICK_SIZES))}, baseline cap 5 s, one run each",
     )
     parser.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
+    parser.add_argument(
+        "--inputs",
+        type=int,
+        choices=range(1, len(DATA) + 1),
+        default=len(DATA),
+        metavar="N",
+        help=f"data inputs per hidden unit, 1 to {len(DATA)} (default {len(DATA)})",
+    )
     parser.add_argument(
         "--baseline-cap",
         type=float,
@@ -450,13 +530,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     backprop(network(1, args.activation).text, network(1, args.activation).at)  # warm-up
     derive_runs: list[DeriveRun] = []
     baseline_runs: list[BaselineRun | None] = []
+    symengine_runs: list[BaselineRun | None] = []
     for h in sizes:
-        net = network(h, args.activation)
+        net = network(h, args.activation, args.inputs)
         dr = time_derive(net, args.repeats)
         br = None if args.no_baseline else time_baseline(net, args.baseline_cap)
+        se = None if args.no_baseline else time_symengine(net, args.baseline_cap)
         derive_runs.append(dr)
         baseline_runs.append(br)
+        symengine_runs.append(se)
         seconds, ratio, compared = baseline_cells(dr, br)
+        se_cells = baseline_cells(dr, se)
         print(
             row(
                 [
@@ -470,13 +554,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seconds,
                     ratio,
                     compared,
+                    *se_cells,
                 ]
             ),
             flush=True,
         )
-    summary(sizes, derive_runs, baseline_runs)
+    summary(sizes, derive_runs, baseline_runs, symengine_runs, args.inputs)
     if args.profile:
-        profile(network(max(sizes), args.activation))
+        profile(network(max(sizes), args.activation, args.inputs))
     return 0
 
 

@@ -175,13 +175,17 @@ def _check(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     import time
 
-    from derive.spec import read_spec
-
     exercises, out = Path(args.file), Path(args.out)
     docs = Path(args.docs) if args.docs else (Path("docs") if Path("docs/conf.py").is_file()
                                               else None)  # fmt: skip
     _require_site_tools()
-    read_spec(exercises)  # invalid input stops here, before anything is written
+    from derive.sphinx.pages import read_exercises
+    from derive.sphinx.publish import check_output
+
+    _, problems = read_exercises(exercises)  # read once: the build reuses what it read
+    if problems:  # invalid input stops here, before anything is written
+        raise SpecErrors(problems)
+    check_output(out, exercises, docs)  # so is an output that cannot be one
     started = time.perf_counter()
     result = _build_once(exercises, out, docs, not args.no_solutions)
     print(f"built {result.pages} pages in {time.perf_counter() - started:.1f} s: "

@@ -59,15 +59,20 @@ class Graph:
     """The author's names for intermediate nodes and the expressions they name."""
     _index: dict[str, Node] = field(init=False, repr=False, compare=False)
     _consumers: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _constant: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {node.id: node for node in self.nodes}
         consumers: dict[str, list[str]] = {node.id: [] for node in self.nodes}
+        constant: set[str] = set()
         for node in self.nodes:
             for source in dict.fromkeys(node.inputs):
                 consumers[source].append(node.id)
+            if node.op == "const" or (node.op != "input" and constant.issuperset(node.inputs)):
+                constant.add(node.id)
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_consumers", {k: tuple(v) for k, v in consumers.items()})
+        object.__setattr__(self, "_constant", frozenset(constant))
 
     def node(self, node_id: str) -> Node:
         return self._index[node_id]
@@ -75,6 +80,12 @@ class Graph:
     def consumers(self, node_id: str) -> tuple[str, ...]:
         """Ids of the nodes that read `node_id`, in topological order, each once."""
         return self._consumers[node_id]
+
+    def is_constant(self, node_id: str) -> bool:
+        """Whether a node's value depends on no input: a literal, or an operation on
+        literals only (the -1 of x^-1, the 0 - 1 of x^(0 - 1)). The backward pass treats
+        it as a constant: it has no gradient, and an exponent of it is a constant exponent."""
+        return node_id in self._constant
 
     def symbol(self, node_id: str) -> Symbol:
         """The SymPy symbol standing for a node in local formulas (q, v1, x)."""

@@ -16,12 +16,11 @@ from typing import Any, NamedTuple
 import sympy
 from sympy import Expr
 
+from derive.bounds import MAX_EXACT_BITS, too_large
 from derive.errors import DeriveError
 from derive.symbolic import relu, sigmoid
 
-MAX_EXACT_BITS = 12_000
-"""Largest numerator or denominator, in bits, exact arithmetic may produce (~3600 digits;
-Python refuses to print integers of more than 4300 digits)."""
+__all__ = ["CONSTANTS", "FUNCTIONS", "MAX_EXACT_BITS", "OPS", "Op", "Value", "sign", "too_large"]
 
 MAX_MAGNITUDE = 10**8
 """Largest |ln value| the numeric pass accepts: beyond it even arbitrary precision stalls."""
@@ -62,12 +61,6 @@ def sign(value: Value) -> int:
     return 0  # exactly zero, or too close to zero to tell apart
 
 
-def too_large(exact: Expr) -> bool:
-    """Whether an exact value holds a numerator or denominator past MAX_EXACT_BITS."""
-    numbers = [exact] if exact.is_Rational else exact.atoms(sympy.Rational)
-    return any(max(abs(n.p).bit_length(), n.q.bit_length()) > MAX_EXACT_BITS for n in numbers)
-
-
 def is_integer(value: Value) -> bool:
     return bool(value.exact.is_integer)
 
@@ -85,15 +78,67 @@ def _brief(number: Expr) -> str:
     return text if len(text) <= 24 else f"{text[:10]}...({len(text)} characters)"
 
 
+SMALL_EXPONENT = 64
+"""Largest |exponent| whose power of a non-rational base is computed without bounding it
+first (measuring such a base evaluates it, which costs its whole size)."""
+
+
 def _power(base: Expr, exponent: Expr) -> Expr:
     """base ** exponent, refusing exact results too large to compute (10**10**10)."""
-    if (base.is_number and exponent.is_Rational and base not in (0, 1, -1)
-            and abs(exponent) * _bits(base) > MAX_EXACT_BITS):
+    if not exponent.is_Rational or base.is_Symbol or base in (0, 1, -1):
+        return sympy.Pow(base, exponent)
+    if base.is_Rational or (abs(exponent) > SMALL_EXPONENT and base.is_number):
+        bits = _bits(base)
+    else:
+        bits = 0.0
+    if abs(exponent) * bits > MAX_EXACT_BITS:
         raise DeriveError(
             f"the power {_brief(base)}^{_brief(exponent)} is too large to compute "
             f"exactly (more than {MAX_EXACT_BITS} bits)"
         )
     return sympy.Pow(base, exponent)
+
+
+EVALUATE_LIMIT = 32
+"""Largest argument (in nodes of its tree) a function is evaluated on by SymPy; a larger one
+gives the function unevaluated (the same number): SymPy's evaluation asks assumptions of
+its argument, which evaluates it numerically at a cost growing with its size."""
+
+
+def _small(expr: Expr) -> bool:
+    """Whether `expr` has at most EVALUATE_LIMIT nodes (visits no more than that)."""
+    stack, count = [expr], 0
+    while stack:
+        count += 1
+        if count > EVALUATE_LIMIT:
+            return False
+        stack.extend(stack.pop().args)
+    return True
+
+
+def lazy(function: Callable[..., Expr]) -> Callable[..., Expr]:
+    """`function`, evaluated by SymPy only on small arguments (see EVALUATE_LIMIT)."""
+
+    def apply(a: Expr, *rest: Any) -> Expr:
+        return function(a, *rest) if _small(a) else function(a, *rest, evaluate=False)
+
+    return apply
+
+
+_exp, _log, _sqrt, _sin, _cos, _tan = (lazy(f) for f in (sympy.exp, sympy.log, sympy.sqrt,
+                                                         sympy.sin, sympy.cos, sympy.tan))
+_sigmoid, _relu, _abs, _heaviside, _sign = (lazy(f) for f in (sigmoid, relu, sympy.Abs,
+                                                              sympy.Heaviside, sympy.sign))
+
+
+def _tanh(a: Expr) -> Expr:
+    """tanh(a). Of a sum, SymPy's evaluation only peels off i*pi terms (real sums have none),
+    takes out a minus sign, and asks whether the sum is zero: an assumption query that costs
+    milliseconds on each weighted sum of a network. The sign is taken out here; the query,
+    which could only turn tanh(0) into 0, is skipped."""
+    if (a.is_Add and not a.could_extract_minus_sign()) or not _small(a):
+        return sympy.tanh(a, evaluate=False)
+    return sympy.tanh(a)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +226,7 @@ def _sqrt_not_differentiable(args: Sequence[Value], needed: Sequence[bool]) -> s
 
 def _tan_undefined(args: Sequence[Value]) -> str | None:
     exact, approx = args[0]
-    cosine = Value(sympy.cos(exact), _cosine(approx))
+    cosine = Value(_cos(exact), _cosine(approx))
     return "tan has a pole here (cos = 0)" if sign(cosine) == 0 else None
 
 
@@ -235,29 +280,30 @@ OPS: dict[str, Op] = {
         Op("pow", ("power rule", "exponential rule"), _power, _pow_partials,
            lambda c, a, b: c.power(a, b), _pow_numeric_partials,
            undefined=_pow_undefined, not_differentiable=_pow_not_differentiable),
-        Op("exp", ("exp rule",), sympy.exp, lambda a: (sympy.exp(a),),
+        Op("exp", ("exp rule",), _exp, lambda a: (_exp(a),),
            lambda c, a: c.exp(a), lambda c, a: (c.exp(a),),
            undefined=lambda args: _magnitude_check(args[0])),
-        Op("log", ("log rule",), sympy.log, lambda a: (1 / a,),
+        Op("log", ("log rule",), _log, lambda a: (1 / a,),
            lambda c, a: c.log(a), lambda c, a: (1 / a,), undefined=_log_undefined),
-        Op("sqrt", ("square-root rule",), sympy.sqrt, lambda a: (1 / (2 * sympy.sqrt(a)),),
+        Op("sqrt", ("square-root rule",), _sqrt, lambda a: (1 / (2 * _sqrt(a)),),
            lambda c, a: c.sqrt(a), lambda c, a: (1 / (2 * c.sqrt(a)),),
            undefined=_sqrt_undefined, not_differentiable=_sqrt_not_differentiable),
-        Op("sin", ("sin rule",), sympy.sin, lambda a: (sympy.cos(a),),
+        Op("sin", ("sin rule",), _sin, lambda a: (_cos(a),),
            lambda c, a: c.sin(a), lambda c, a: (c.cos(a),)),
-        Op("cos", ("cos rule",), sympy.cos, lambda a: (-sympy.sin(a),),
+        Op("cos", ("cos rule",), _cos, lambda a: (-_sin(a),),
            lambda c, a: c.cos(a), lambda c, a: (-c.sin(a),)),
-        Op("tan", ("tan rule",), sympy.tan, lambda a: (1 + sympy.tan(a) ** 2,),
+        Op("tan", ("tan rule",), _tan, lambda a: (1 + _tan(a) ** 2,),
            lambda c, a: c.tan(a), lambda c, a: (1 + c.tan(a) ** 2,), undefined=_tan_undefined),
-        Op("tanh", ("tanh rule",), sympy.tanh, lambda a: (1 - sympy.tanh(a) ** 2,),
+        Op("tanh", ("tanh rule",), _tanh, lambda a: (1 - _tanh(a) ** 2,),
            lambda c, a: c.tanh(a), lambda c, a: (1 - c.tanh(a) ** 2,)),
-        Op("sigmoid", ("sigmoid rule",), sigmoid, lambda a: (sigmoid(a) * (1 - sigmoid(a)),),
+        Op("sigmoid", ("sigmoid rule",), _sigmoid,
+           lambda a: (_sigmoid(a) * (1 - _sigmoid(a)),),
            _sigmoid_numeric,
            lambda c, a: (_sigmoid_numeric(c, a) * (1 - _sigmoid_numeric(c, a)),)),
-        Op("relu", ("relu rule",), relu, lambda a: (sympy.Heaviside(a, 0),),
+        Op("relu", ("relu rule",), _relu, lambda a: (_heaviside(a, 0),),
            lambda c, a: a if a > 0 else c.zero, lambda c, a: (c.one if a > 0 else c.zero,),
            kink=_at_zero),
-        Op("abs", ("abs rule",), sympy.Abs, lambda a: (sympy.sign(a),),
+        Op("abs", ("abs rule",), _abs, lambda a: (_sign(a),),
            lambda c, a: abs(a), lambda c, a: (c.sign(a),), kink=_at_zero),
         Op("dot", ("dot product",), _dot_build, _dot_partials, _dot_numeric,
            _dot_numeric_partials),

@@ -16,10 +16,11 @@ from typing import Any
 import sympy
 from sympy import Expr
 
-from derive.errors import DomainError
+from derive.bounds import MAX_EXACT_BITS, Sizes
+from derive.errors import DeriveError, DomainError
 from derive.graph import Graph
-from derive.ops import MAX_EXACT_BITS, OPS, Value, too_large
-from derive.passes.forward import Forward
+from derive.ops import OPS, Value
+from derive.passes.forward import Forward, bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,17 @@ class Backward:
         }
 
 
+def product(a: Expr, b: Expr) -> Expr:
+    """a * b, where a number times a sum stays a product as formed: 2*(a + b), not
+    2*a + 2*b, which SymPy would build at the cost of the sum's size (on a network the
+    loss's sum is as long as the network is wide, and every weight's gradient holds it)."""
+    if b.is_Rational and a.is_Add:
+        a, b = b, a
+    if a.is_Rational and b.is_Add and a not in (0, 1):
+        return sympy.Mul._from_args((a, b))
+    return a * b
+
+
 def backward(graph: Graph, fwd: Forward) -> Backward:
     """Reverse mode over `graph` at the point where `fwd` was evaluated."""
     ctx = fwd.context
@@ -92,6 +104,7 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
     steps: list[ChainStep] = []
     gradients: dict[str, Value] = {}
     gathers: list[Gather] = []
+    sizes = Sizes()
 
     def total(node_id: str) -> Value:
         parts = contributions[node_id]
@@ -101,36 +114,46 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
             return zero
         if len(parts) == 1:
             return steps[parts[0]].downstream
-        value = Value.of(sympy.Add(*(steps[i].downstream.exact for i in parts)),
-                         ctx.fsum(steps[i].downstream.approx for i in parts))
+        exact = sympy.Add(*(steps[i].downstream.exact for i in parts))
+        value = bounded(Value.of(exact, ctx.fsum(steps[i].downstream.approx for i in parts)),
+                        sizes.measure(exact).nodes)
         gathers.append(Gather(node_id, tuple(parts), value))
         return value
 
     for node in reversed(graph.nodes):
-        if node.op == "const":
+        if graph.is_constant(node.id):  # literals and operations on literals only
             continue
         upstream = gradients[node.id] = total(node.id)
         if node.op == "input":
             continue
         op = OPS[node.op]
         args = [fwd.values[i] for i in node.inputs]
-        needed = [graph.node(i).op != "const" for i in node.inputs]
+        needed = [not graph.is_constant(i) for i in node.inputs]
         reason = op.not_differentiable(args, needed)
         if reason is not None:
             raise DomainError(node.id, node.source, reason)
         symbolic = op.partials(*(graph.argument(i) for i in node.inputs))
         numeric = op.numeric_partials(ctx, *(a.approx for a in args))
-        at_point = {graph.symbol(i): a.exact for i, a in zip(node.inputs, args, strict=True)}
+        # The partials applied to the exact values, not substituted into the symbolic ones:
+        # the table's functions leave large arguments unevaluated (ops.EVALUATE_LIMIT)
+        try:
+            exact = op.partials(*(a.exact for a in args))
+        except DeriveError as exc:  # a power too large to compute exactly
+            raise DomainError(node.id, node.source, str(exc)) from None
         for position, source in enumerate(node.inputs):
             if not needed[position]:
                 continue
             local = symbolic[position]
-            local_value = Value.of(local.xreplace(at_point), numeric[position])
-            downstream = Value.of(upstream.exact * local_value.exact,
-                                  upstream.approx * local_value.approx)
-            if too_large(downstream.exact):
+            local_exact = exact[position]
+            local_value = bounded(Value.of(local_exact, numeric[position]),
+                                  sizes.measure(local_exact).nodes)
+            downstream_exact = product(upstream.exact, local_value.exact)
+            size = sizes.measure(downstream_exact)
+            if size.bits > MAX_EXACT_BITS:
                 raise DomainError(node.id, node.source, "the exact gradient has numbers of more "
                                   f"than {MAX_EXACT_BITS} bits")  # fmt: skip
+            downstream = bounded(Value.of(downstream_exact, upstream.approx * local_value.approx),
+                                 size.nodes)
             contributions[source].append(len(steps))
             steps.append(ChainStep(node.id, source, position, op.rule(position), local,
                                    local_value, upstream, downstream))

@@ -1,14 +1,17 @@
 """The gradient checked three independent ways.
 
 1. backward: the graph's reverse pass (the rules table, in mpmath);
-2. symbolic: SymPy's own `diff` of the whole function, with sigmoid and relu rewritten in
-   SymPy's functions so that none of derive's rules are involved, evaluated at the point;
+2. symbolic: SymPy's own derivatives, with sigmoid and relu rewritten in SymPy's functions
+   so that none of derive's rules are involved. On a small function (its expression tree
+   at most SMALL_TREE nodes) SymPy's `diff` of the whole function, evaluated exactly at the
+   point; on any other, SymPy's `diff` of each node's own expression, combined forward
+   along the graph (`derive.passes.tangent`), which costs time linear in the graph's size;
 3. finite difference: a central difference of the function evaluated in mpmath at
    FD_PRECISION digits with a tiny step.
 
-Per-input derivatives cost one `diff` per input, which grows fast on networks; past
-PER_INPUT_LIMIT inputs all routes compare the derivative along one pseudo-random direction
-v instead: d/dt f(x + t v) at t = 0 must equal v . gradient.
+Per-input derivatives cost one pass per input; past PER_INPUT_LIMIT inputs all routes
+compare the derivative along one pseudo-random direction v instead: d/dt f(x + t v) at
+t = 0 must equal v . gradient. docs/engine.md says why the routes are independent.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from sympy import Expr
 from derive.graph import Graph
 from derive.numeric import FD, FD_PRECISION, to_mp
 from derive.passes.forward import Forward, numeric_value
-from derive.passes.gradients import Gradient
+from derive.passes.gradients import Gradient, form_sizes, tree_sizes
+from derive.passes.tangent import NotReal, directional
 from derive.symbolic import primitive
 
 PER_INPUT_LIMIT = 16
@@ -36,6 +40,10 @@ STEP = sympy.Rational(1, 10**30)
 """Finite-difference step, scaled down by the smallest nonzero input moved below 1."""
 GUARD_DIGITS = 45
 """Digits carried beyond those the step needs, so that x + h v keeps its last digits."""
+SMALL_TREE = 2_000
+"""Largest expression tree (in nodes) of the function that SymPy differentiates whole."""
+TANGENT_GUARD = 20
+"""Digits the forward-mode route carries beyond the numeric pass's precision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +112,13 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
             "at a kink (" + ", ".join(f"{graph.node(k).source} = 0" for k in fwd.kinks) + ") "
             "the derivative is taken as the subgradient 0; finite differences do not apply"
         )
-    f = primitive(graph.node(graph.output).expr)
-    point = {graph.symbol(i): fwd.exact(i) for i in inputs}
+    forms = form_sizes(graph)
+    whole = max(tree_sizes(graph)[graph.output], *(forms[i] for i in inputs)) <= SMALL_TREE
     backward = {g.input: g.value.approx for g in grads}
     if len(inputs) <= PER_INPUT_LIMIT:
         method, direction = "per input", ()
         rows = [
-            CheckRow(i, backward[i], _symbolic(f.diff(graph.symbol(i)), point, notes, fwd),
+            CheckRow(i, backward[i], _symbolic(graph, fwd, {i: sympy.S.One}, whole, notes),
                      None if fwd.kinks else _difference(graph, fwd, {i: sympy.S.One}, notes))
             for i in inputs
         ]  # fmt: skip
@@ -119,9 +127,7 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
         rng = random.Random(len(inputs))  # fixed seed: the same check on every run
         direction = tuple(sympy.Integer(rng.choice((-1, 1))) for _ in inputs)
         v: dict[str, Expr] = dict(zip(inputs, direction, strict=True))
-        t = sympy.Symbol("t", real=True)
-        moved = f.xreplace({graph.symbol(i): point[graph.symbol(i)] + t * v[i] for i in inputs})
-        symbolic = _symbolic(moved.diff(t), {t: sympy.S.Zero}, notes, fwd)
+        symbolic = _symbolic(graph, fwd, v, False, notes)
         dot = fwd.context.fsum(backward[i] * int(v[i]) for i in inputs)
         fd = None if fwd.kinks else _difference(graph, fwd, v, notes)
         rows = [CheckRow("v . grad", dot, symbolic, fd)]
@@ -132,13 +138,29 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
                  tuple(notes))
 
 
-def _symbolic(derivative: Expr, point: dict[Any, Expr], notes: list[str], fwd: Forward) -> Any:
+def _symbolic(graph: Graph, fwd: Forward, direction: dict[str, Expr], whole: bool,
+              notes: list[str]) -> Any:
+    """SymPy's derivative of f along `direction`: of the whole function when `whole` (one
+    input moves), else node by node, forward along the graph."""
     ctx = fwd.context
-    value = sympy.N(derivative.xreplace(point), ctx.dps)
-    if value.is_Float or value.is_Rational:  # N leaves an exact 0 as Integer 0
-        return to_mp(value, ctx)
-    notes.append(f"SymPy could not evaluate its derivative to a real number ({value})")
-    return None
+    if whole:
+        ((name, _),) = direction.items()
+        derivative = primitive(graph.node(graph.output).expr).diff(graph.symbol(name))
+        point = {graph.symbol(i): fwd.exact(i) for i in graph.inputs}
+        value = sympy.N(derivative.xreplace(point), ctx.dps)
+        if value.is_Float or value.is_Rational:  # N leaves an exact 0 as Integer 0
+            return to_mp(value, ctx)
+        notes.append(f"SymPy could not evaluate its derivative to a real number ({value})")
+        return None
+    precise = mpmath.MPContext()
+    precise.dps = ctx.dps + TANGENT_GUARD
+    point = {i: fwd.exact(i) for i in graph.inputs}
+    try:
+        return ctx.mpf(directional(graph, point, {i: int(v) for i, v in direction.items()},
+                                   precise))  # fmt: skip
+    except NotReal as exc:
+        notes.append(f"SymPy's derivatives could not be evaluated to a real number ({exc})")
+        return None
 
 
 def _difference(

@@ -13,10 +13,11 @@ from typing import Any
 import sympy
 from sympy import Expr
 
+from derive.bounds import MAX_EXACT_BITS, MAX_EXACT_SIZE, Sizes
 from derive.errors import DeriveError, DomainError
 from derive.graph import Graph, Node
 from derive.numeric import MP, context_for, to_mp
-from derive.ops import MAX_EXACT_BITS, OPS, Value, too_large
+from derive.ops import OPS, Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ def forward(graph: Graph, point: Mapping[str, Expr],
                       approx.values() if approx else ())
     values: dict[str, Value] = {}
     kinks: list[str] = []
+    sizes = Sizes()
     for node in graph.nodes:
         if node.op == "input":
             exact = point[node.id]
@@ -59,14 +61,15 @@ def forward(graph: Graph, point: Mapping[str, Expr],
             values[node.id] = Value(node.expr, to_mp(node.expr, ctx))
         else:
             args = [values[i] for i in node.inputs]
-            values[node.id] = evaluate(node, args, ctx)
+            values[node.id] = evaluate(node, args, ctx, sizes)
             if OPS[node.op].kink(args):
                 kinks.append(node.id)
     return Forward(values, tuple(kinks), ctx)
 
 
-def evaluate(node: Node, args: list[Value], ctx: Any = MP) -> Value:
-    """One operation applied to its arguments' values, after its domain check."""
+def evaluate(node: Node, args: list[Value], ctx: Any = MP, sizes: Sizes | None = None) -> Value:
+    """One operation applied to its arguments' values, after its domain check. `sizes`
+    remembers the parts of values already measured (one per pass keeps the pass linear)."""
     op = OPS[node.op]
     reason = op.undefined(args)
     if reason is not None:
@@ -75,18 +78,25 @@ def evaluate(node: Node, args: list[Value], ctx: Any = MP) -> Value:
         exact = op.build(*(a.exact for a in args))
     except DeriveError as exc:
         raise DomainError(node.id, node.source, str(exc)) from None
-    if too_large(exact):
+    size = (sizes or Sizes()).measure(exact)
+    if size.bits > MAX_EXACT_BITS:
         raise DomainError(node.id, node.source,
                           f"the exact value has numbers of more than {MAX_EXACT_BITS} bits")
     approx = op.numeric(ctx, *(a.approx for a in args))
     # A safety net behind the domain checks; structural and numeric, because asking SymPy's
     # assumptions (is_real, is_finite) of every exact value dominates the pass's time.
-    if exact.has(*_NOT_REAL) or not isinstance(approx, ctx.mpf) or not ctx.isfinite(approx):
+    if size.not_real or not isinstance(approx, ctx.mpf) or not ctx.isfinite(approx):
         raise DomainError(node.id, node.source, "the value is not a finite real number")
-    return Value.of(exact, approx)
+    return bounded(Value.of(exact, approx), size.nodes)
 
 
-_NOT_REAL = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I)
+def bounded(value: Value, nodes: int) -> Value:
+    """`value`, or past MAX_EXACT_SIZE nodes its decimal in place of its exact form: an exact
+    form far larger than the graph (a chain y2 = sin(y1)*y1, ... doubles at each step) could
+    not be printed or computed with."""
+    if nodes <= MAX_EXACT_SIZE:
+        return value
+    return Value(sympy.Float(value.approx, value.approx.context.dps), value.approx)
 
 
 def numeric_value(graph: Graph, inputs: Mapping[str, Any], ctx: Any) -> Any:

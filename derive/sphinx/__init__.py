@@ -5,7 +5,9 @@
   pages whose exercise changed are re-derived and rewritten, so a rebuild after one edit
   rereads one page.
 - `derivation` embeds a worked derivation in any page; `solution` folds content away.
-- MathJax is served from the built site (`_static/mathjax`), never from a CDN.
+- MathJax is served from the built site (`_static/mathjax`), never from a CDN. It is
+  copied before any page is written, so every page links it the same way (with the same
+  `?v=` checksum) in a fresh and in an incremental build.
 
 Problems in the exercise file become Sphinx warnings at its file and line.
 """
@@ -34,6 +36,7 @@ from derive.sphinx.pages import (
     rewrite_all,
     short_sidebar,
 )
+from derive.sphinx.publish import pause
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,10 +58,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _configure)
     app.connect("builder-inited", check_dot)
     app.connect("builder-inited", generate_pages)
+    app.connect("builder-inited", copy_mathjax)
     app.connect("env-get-updated", rewrite_all)
+    app.connect("env-updated", _read)
     app.connect("html-page-context", short_sidebar, priority=400)  # before furo's (500)
-    app.connect("build-finished", copy_mathjax)
+    app.connect("html-page-context", _writing)
+    app.connect("html-collect-pages", _forget_words)
     app.connect("build-finished", remove_outputs)
+    app.connect("build-finished", _written, priority=900)
     app.add_css_file("derive.css")
     return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
             "parallel_write_safe": True}  # fmt: skip
@@ -74,6 +81,37 @@ def _configure(app: Sphinx, config: Any) -> None:
         config.html_favicon = str(STATIC / "derive-favicon.svg")
     extensions = set(config.myst_enable_extensions)
     config.myst_enable_extensions = sorted(extensions | {"dollarmath", "colon_fence"})
+
+
+def _read(app: Sphinx, env: Any) -> None:
+    pause("read")
+
+
+def _writing(app: Sphinx, pagename: str, *args: Any) -> None:
+    """Counts the documents' pages written (derive.sphinx.pages.remove_outputs)."""
+    if pagename in app.env.found_docs:
+        written = getattr(app, "derive_written", 0)
+        app.derive_written = written + 1  # type: ignore[attr-defined]
+        if not written:
+            pause("writing")
+
+
+def _forget_words(app: Sphinx) -> list[Any]:
+    """html-collect-pages (before the search index is written): Sphinx keeps, in an
+    incremental build, the words of removed or rewritten pages with no page left, which a
+    fresh build does not have; drop them, so both write the same index."""
+    indexer = getattr(app.builder, "indexer", None)
+    if indexer is not None:
+        indexer.prune(app.env.all_docs)
+        for mapping in (indexer._mapping, indexer._title_mapping):
+            for word in [w for w, pages in mapping.items() if not pages]:
+                del mapping[word]
+    return []
+
+
+def _written(app: Sphinx, exception: BaseException | None) -> None:
+    if exception is None:
+        pause("written")
 
 
 def _skip(translator: Any, node: Any) -> None:

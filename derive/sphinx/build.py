@@ -1,21 +1,37 @@
 """Building the site from an exercise file, as `derive build` does.
 
-The build runs in a copy of the output folder and replaces the output only when it
-succeeded with no problem in the exercises, so a failed build never leaves a half-written
-site. Environment pickles live beside the output (`.doctrees`), so rebuilds stay
-incremental. Without a `docs/conf.py`, a minimal site shipped with derive is used.
+Sphinx writes into a staging folder beside the output, and the output is replaced only
+when the build succeeded with no problem in the exercises, in one atomic step (see
+derive.sphinx.publish): a failed, interrupted or killed build leaves the published site
+as it was. Environment pickles live beside the output (`.doctrees`), so rebuilds stay
+incremental. Without a `docs/conf.py`, a minimal site shipped with derive is used (its
+sources are written to `site-source` beside the output).
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import shutil
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from derive.errors import DeriveError
+from derive.sphinx.publish import (
+    check_output,
+    locked,
+    pause,
+    publish,
+    real_folder,
+    recover,
+    staging_of,
+    sync,
+)
 
 TEMPLATE = Path(__file__).parent / "template"
 
@@ -30,64 +46,118 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
 
+def _tell(message: str) -> None:
+    print(f"derive: {message}", file=sys.stderr, flush=True)
+
+
 def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: bool = True,
-               progress: Report | None = None) -> Result:
-    """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem."""
+               progress: Report | None = None, waiting: Callable[[str], None] = _tell,
+               ) -> Result:  # fmt: skip
+    """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem
+    (one line for a bad output folder, a full disk or a file that cannot be written)."""
+    shown = out
+    out = check_output(out, exercises, docs)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        source = docs if docs is not None else out.parent / "site-source"
+        real_folder(source, "the Sphinx source folder")
+        def wait() -> None:
+            waiting(f"another build is running in {shown.parent} (the output or the sources "
+                    "are the same); waiting for it to finish")  # fmt: skip
+
+        with locked([out.parent, source], wait):
+            pause("locked")
+            return _build_locked(exercises, out, source, docs is None, solutions, progress)
+    except OSError as exc:
+        raise DeriveError(_os_message(exc, shown)) from None
+
+
+def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solutions: bool,
+                  progress: Report | None) -> Result:  # fmt: skip
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-    source = _source(docs, out)
-    staging = out.parent / f".{out.name}.building"
-    shutil.rmtree(staging, ignore_errors=True)
-    if out.exists():
-        shutil.copytree(out, staging)
+    recover(out)
+    if template:
+        _copy_template(source)
+    real_folder(source / "exercises", "the folder of generated exercise pages")
+    doctrees = real_folder(out.parent / ".doctrees", "the Sphinx environment folder")
+    _unlink_links(doctrees)
+    staging = staging_of(out)
     warnings = io.StringIO()
     try:
+        if out.exists():
+            sync(out, staging)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+        pause("synced")
         # As sphinx-build does: docutils registrations are undone after the build, so the
         # next build in this process (derive build --watch) starts clean.
         with patch_docutils(source), docutils_namespace():
-            app = Sphinx(str(source), str(source), str(staging), str(out.parent / ".doctrees"),
-                         "html", confoverrides={"derive_exercises": str(exercises.resolve()),
-                                                "derive_solutions": solutions},
+            app = Sphinx(str(source), str(source), str(staging), str(doctrees), "html",
+                         confoverrides={"derive_exercises": os.path.relpath(exercises, source),
+                                        "derive_solutions": solutions},
                          status=None, warning=warnings, freshenv=False)  # fmt: skip
             _report_progress(app, progress)
             app.build()
-    except (SphinxError, OSError) as exc:
+    except (SphinxError, OSError, DeriveError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        cause = getattr(exc, "orig_exc", None)  # what an event handler raised
+        if isinstance(cause, (OSError, DeriveError)):
+            raise cause from None
+        if isinstance(exc, (OSError, DeriveError)):
+            raise
         raise DeriveError(f"the Sphinx build failed: {exc}") from None
     problems = [line for line in warnings.getvalue().splitlines() if line.strip()]
-    if app.statuscode != 0 or any("[derive." in p or "derive" in p.split(":")[0] for p in problems
-                                  if "WARNING" in p):  # fmt: skip
+    if app.statuscode != 0 or any(_fatal(p) for p in problems):
         shutil.rmtree(staging, ignore_errors=True)
         raise DeriveError("the site was not built:\n" + "\n".join(problems))
-    _swap(staging, out)
-    pages = sum(1 for _ in out.rglob("*.html"))
-    return Result(out, pages, problems)
+    publish(staging, out)
+    return Result(out, sum(1 for _ in out.rglob("*.html")), problems)
 
 
-def _source(docs: Path | None, out: Path) -> Path:
-    if docs is not None:
-        if not (docs / "conf.py").is_file():
-            raise DeriveError(f"{docs}: no conf.py there (use --docs with a Sphinx folder)")
-        return docs
-    source = out.parent / "site-source"
-    source.mkdir(parents=True, exist_ok=True)
-    for template in TEMPLATE.iterdir():
+def _fatal(problem: str) -> bool:
+    """A warning that stops the publication: one of derive's (an exercise that is not
+    right) or a file Sphinx could not write (the site would miss it)."""
+    if "WARNING" not in problem:
+        return False
+    return ("[derive." in problem or "derive" in problem.split(":")[0]
+            or "error writing file" in problem or "cannot copy" in problem
+            or "No space left" in problem)  # fmt: skip
+
+
+def _os_message(exc: OSError, out: Path) -> str:
+    """One line for a failed file operation: what, where, and why."""
+    reason = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    advice = "; free some space and build again" if exc.errno in (
+        errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else ""  # fmt: skip
+    return f"cannot build the site in {out}: {reason}{where}; the site there was not changed{advice}"
+
+
+def _copy_template(source: Path) -> None:
+    """The minimal site's sources; a file is replaced (never written through, if it is a
+    link) when it differs from derive's."""
+    for template in sorted(TEMPLATE.iterdir()):
         target = source / template.name
-        if not target.exists() or target.read_bytes() != template.read_bytes():
-            shutil.copyfile(template, target)
-    return source
+        wanted = template.read_bytes()
+        if target.is_file() and not target.is_symlink() and target.read_bytes() == wanted:
+            continue
+        handle, temporary = tempfile.mkstemp(dir=source, prefix=f".{template.name}.")
+        with os.fdopen(handle, "wb") as file:
+            file.write(wanted)
+        Path(temporary).replace(target)
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Put the new site in place: one rename after the old one is moved aside."""
-    old = out.parent / f".{out.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    staging.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+def _unlink_links(folder: Path) -> None:
+    """Sphinx writes its pickles with open(): a planted link there would be written
+    through; remove any."""
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root) / name
+            if path.is_symlink():
+                path.unlink()
 
 
 def _report_progress(app: Any, progress: Report | None) -> None:

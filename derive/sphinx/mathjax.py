@@ -1,6 +1,7 @@
 """MathJax served from the built site: the parts of the MathJax 3 distribution that the
 `tex-chtml` component loads (or may load on demand) are copied from the
-sphinx-mathjax-offline package into `_static/mathjax`, skipping files already there."""
+sphinx-mathjax-offline package into `_static/mathjax` when the builder starts (before any
+page links them), skipping files already there with the same size and time stamp."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def source() -> Path:
     return Path(spec.origin).parent / "static" / "mathjax"
 
 
-def copy_mathjax(app: Sphinx, exception: BaseException | None) -> None:
-    if exception is not None or app.builder.format != "html":
+def copy_mathjax(app: Sphinx) -> None:
+    """builder-inited."""
+    if app.builder.format != "html":
         return
     root, target = source(), Path(app.outdir) / "_static" / "mathjax"
     for part in PARTS:
@@ -35,7 +37,16 @@ def copy_mathjax(app: Sphinx, exception: BaseException | None) -> None:
         files = [origin] if origin.is_file() else sorted(p for p in origin.rglob("*") if p.is_file())
         for path in files:
             destination = target / path.relative_to(root)
-            if destination.exists() and destination.read_bytes() == path.read_bytes():
+            if _same(path, destination):
                 continue  # unchanged: keep it (a different version is replaced)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
+            destination.unlink(missing_ok=True)  # a new file: never written through a link
+            shutil.copy2(path, destination)
+
+
+def _same(origin: Path, destination: Path) -> bool:
+    try:
+        theirs, mine = origin.stat(), destination.lstat()
+    except FileNotFoundError:
+        return False
+    return (theirs.st_size, theirs.st_mtime_ns) == (mine.st_size, mine.st_mtime_ns)

@@ -4,15 +4,23 @@ Each page starts with a comment carrying a key: a hash of the exercise as declar
 solutions setting and derive's own source. A page whose key has not changed is neither
 re-derived nor rewritten, so its file keeps its time stamp and Sphinx does not reread it;
 a rebuild after one exercise changes derives and rereads that one page. Files are
-replaced atomically; pages of exercises that no longer exist are removed.
+replaced atomically (never written through a symbolic link); pages of exercises that no
+longer exist are removed.
+
+The key holds nothing of where the files are, so the same input gives the same pages in
+any folder. The site remembers (in `.derive-index`) the index its pages were last written
+with: a build interrupted after the index changed still rewrites every page's navigation
+the next time, although the index file itself no longer changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -27,20 +35,44 @@ from derive.spec import Exercise, Spec
 
 logger = logging.getLogger(__name__)
 MARKER = "<!-- derive:"
+STAMP = ".derive-index"
+"""In the built site: the hash of the index its pages' navigation was written with."""
+
+_read: dict[tuple[str, int, int, int, int], tuple[Spec | None, list[SpecError]]] = {}
+
+
+def read_exercises(path: Path) -> tuple[Spec | None, list[SpecError]]:
+    """derive.spec.read_valid_part, read once per version of the file: `derive build`
+    validates the file before the build and the build reads it again; the second read
+    costs nothing (the cache keeps one file, keyed by its identity, size and time)."""
+    from derive.spec import read_valid_part
+
+    try:
+        info = path.stat()
+    except OSError:
+        return read_valid_part(path)  # it reports the problem
+    key = (os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    if key not in _read:
+        _read.clear()
+        _read[key] = read_valid_part(path)
+    spec, errors = _read[key]
+    return spec, list(errors)
 
 
 def generate_pages(app: Sphinx) -> None:
     from derive.errors import SpecErrors
-    from derive.spec import read_valid_part
+    from derive.sphinx.publish import pause, real_folder
 
     config = app.config
     source = (Path(app.confdir) / config.derive_exercises).resolve()
-    folder = Path(app.srcdir) / config.derive_folder
-    spec, errors = read_valid_part(source)  # invalid exercises are warned about, not shown
+    folder = real_folder(Path(app.srcdir) / config.derive_folder,
+                         "the folder of generated exercise pages")  # fmt: skip
+    spec, errors = read_exercises(source)  # invalid exercises are warned about, not shown
     if errors:
         _warn(SpecErrors(errors))
     if spec is None:
         return
+    listing = {e.name: e for e in os.scandir(folder)}  # one listing, not a glob per page
     kept: set[str] = set()
     total = len(spec.exercises)
     app.derive_exercise_count = total  # type: ignore[attr-defined]
@@ -49,44 +81,62 @@ def generate_pages(app: Sphinx) -> None:
         key = _key(exercise, config.derive_solutions)
         page = folder / f"{exercise.id}.md"
         kept.add(page.name)
-        if _current_key(page) == key:
-            kept.update(_assets(folder, exercise.id))
+        if page.name in listing and _current_key(page) == key:
+            kept.update(_assets(listing, exercise.id))
         else:
             kept.update(_write_exercise(exercise, key, folder, config.derive_solutions))
         app.emit("derive-solved", done, total)
     index = _index(spec, source, folder, config.derive_folder)
+    write_if_changed(folder / "index.md", index)
     # The index lists every title: when it changes, every page's sidebar and prev/next
-    # links are stale, not only the pages Sphinx rereads.
-    app.derive_rewrite_all = write_if_changed(folder / "index.md", index)  # type: ignore[attr-defined]
+    # links are stale, not only the pages Sphinx rereads. Compared with what the site's
+    # pages were written with, so an interrupted build cannot hide the change.
+    app.derive_index = hashlib.sha256(index.encode()).hexdigest()[:20]  # type: ignore[attr-defined]
     kept.add("index.md")
-    removed = []
-    for stale in sorted(folder.iterdir()) if folder.exists() else []:
-        if stale.name not in kept and _generated(stale):
-            stale.unlink()
-            if stale.suffix == ".md":
-                removed.append(f"{config.derive_folder}/{stale.stem}")
-    app.derive_removed = removed  # type: ignore[attr-defined]
+    for name in sorted(listing):
+        if name not in kept and _generated(folder / name):
+            (folder / name).unlink()
+    pause("generated")
 
 
 def rewrite_all(app: Sphinx, env: Any) -> list[str]:
-    """env-get-updated: every page, when the list of exercises or a title changed."""
-    return sorted(env.found_docs) if getattr(app, "derive_rewrite_all", False) else []
+    """env-get-updated: every page, when the list of exercises or a title changed since
+    the site's pages were written."""
+    if app.builder.format != "html" or not hasattr(app, "derive_index"):
+        return []
+    try:
+        written = (Path(app.outdir) / STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        written = ""
+    return sorted(env.found_docs) if written != app.derive_index else []
 
 
 def remove_outputs(app: Sphinx, exception: BaseException | None) -> None:
     """build-finished: Sphinx never deletes the pages of documents that disappeared, nor
-    the circuit images of diagrams that changed; an incremental build would keep them."""
+    the circuit images of diagrams that changed, nor downloads no page offers any more;
+    an incremental build would keep them. Then the index stamp is written."""
     if exception is not None or app.builder.format != "html":
         return
-    out = Path(app.outdir)
-    for docname in getattr(app, "derive_removed", []):
-        for path in (out / f"{docname}.html", out / "_sources" / f"{docname}.md.txt"):
-            path.unlink(missing_ok=True)
-    pages = "".join(p.read_text("utf-8", errors="replace") for p in sorted(out.rglob("*.html")))
-    used = set(re.findall(r"_images/(graphviz-[0-9a-f]+\.svg)", pages))
-    for image in (out / "_images").glob("graphviz-*.svg"):
-        if image.name not in used:
-            image.unlink()
+    out, env = Path(app.outdir), app.env
+    folder = out / app.config.derive_folder
+    for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
+        docname = f"{app.config.derive_folder}/{page.stem}"
+        if docname not in env.found_docs:
+            page.unlink()
+            (out / "_sources" / f"{docname}.md.txt").unlink(missing_ok=True)
+    offered = {Path(os.fspath(dest)).parts[0] for _, dest in env.dlfiles.values()}
+    downloads = out / "_downloads"
+    for entry in sorted(downloads.iterdir()) if downloads.is_dir() else []:
+        if entry.name not in offered:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    if getattr(app, "derive_written", 0) or not (out / STAMP).exists():
+        pages = "".join(p.read_text("utf-8", errors="replace") for p in sorted(out.rglob("*.html")))
+        used = set(re.findall(r"_images/(graphviz-[0-9a-f]+\.svg)", pages))
+        for image in (out / "_images").glob("graphviz-*.svg"):
+            if image.name not in used:
+                image.unlink()
+    if hasattr(app, "derive_index"):
+        write_if_changed(out / STAMP, app.derive_index + "\n")
 
 
 def check_dot(app: Sphinx) -> None:
@@ -105,13 +155,16 @@ def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool)
 
     try:
         solved = solve(exercise)
+        # A renderer that fails (a circuit tool that exits with an error or times out)
+        # raises DeriveError: it becomes a problem at the exercise, as a bad value does.
+        with exercise.located(""):
+            rendered = page(solved, solutions=solutions, downloads=True)
     except SpecError as exc:
         _warn(exc)
         text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {exercise.title}\n\n"
                 f":::{{error}}\nThis exercise could not be derived: {exc.detail}\n:::\n")
         write_if_changed(folder / f"{exercise.id}.md", text)
         return {f"{exercise.id}.md"}
-    rendered = page(solved, solutions=solutions, downloads=True)
     written = {f"{exercise.id}.md"}
     for name, content in sorted(rendered.files.items()):
         write_if_changed(folder / name, content)
@@ -152,7 +205,10 @@ def _warn(exc: SpecError) -> None:
 
 
 def _key(exercise: Exercise, solutions: bool) -> str:
-    digest = hashlib.sha256(f"{__version__}\n{_code_digest()}\n{solutions}\n{exercise!r}".encode())
+    """The exercise as declared, without the folder of its file (pages built in two folders
+    are the same bytes)."""
+    declared = dataclasses.replace(exercise, path=Path(exercise.path).name)
+    digest = hashlib.sha256(f"{__version__}\n{_code_digest()}\n{solutions}\n{declared!r}".encode())
     return digest.hexdigest()[:20]
 
 
@@ -168,16 +224,21 @@ def _code_digest() -> str:
 
 def _current_key(page: Path) -> str | None:
     try:
+        if not stat.S_ISREG(os.lstat(page).st_mode):
+            return None  # a link is not a page derive wrote
         with page.open(encoding="utf-8") as handle:
             first = handle.readline()
-    except FileNotFoundError:
+    except (FileNotFoundError, UnicodeDecodeError):
         return None
     return first[len(MARKER) :].strip().removesuffix("-->").strip() if first.startswith(
         MARKER) else None  # fmt: skip
 
 
-def _assets(folder: Path, exercise_id: str) -> set[str]:
-    return {p.name for p in folder.glob(f"{exercise_id}*") if p.name != f"{exercise_id}.md"}
+def _assets(listing: dict[str, os.DirEntry[str]], exercise_id: str) -> set[str]:
+    """The files the page of `exercise_id` links to: ID.ipynb, ID.tex, ID-descent.svg..."""
+    size = len(exercise_id)
+    return {name for name in listing if name.startswith(exercise_id) and name[size:size + 1]
+            in ("-", ".") and name != f"{exercise_id}.md"}  # fmt: skip
 
 
 def _generated(path: Path) -> bool:

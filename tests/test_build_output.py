@@ -1,0 +1,232 @@
+"""`derive build --out` where the site cannot go: one line on stderr naming the folder and
+what is wrong, exit status 2, nothing written, and the published site byte-identical.
+
+The checks run before any build (in-process, through derive.cli.main); a full disk and a
+planted link are real builds in a new process."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from build_helpers import TINY, derive, digest, tree
+
+from derive.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder with exercises.yaml and its site in site/html, built once."""
+    root = tmp_path_factory.mktemp("built")
+    (root / "exercises.yaml").write_text(TINY, encoding="utf-8")
+    done = derive("build", "--out", "site/html", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the built project (time stamps kept), as the current folder."""
+    root = tmp_path / "project"
+    shutil.copytree(built, root, symlinks=True)
+    monkeypatch.chdir(root)
+    return root
+
+
+def refused(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run `derive build ARGS`; it must exit 2 with one line on stderr, which is returned."""
+    status = main(["build", *args])
+    captured = capsys.readouterr()
+    assert status == 2, captured
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+def unchanged(project: Path, before: list[str], site: dict[str, str]) -> None:
+    assert tree(project) == before, "nothing written"
+    assert digest(project / "site" / "html") == site, "the published site is byte-identical"
+
+
+def test_out_is_a_regular_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "notes.txt").write_text("mine\n")
+    before, site = tree(project), digest(project / "site" / "html")
+    assert refused(["--out", "notes.txt"], capsys) == (
+        "derive: --out notes.txt: is a file, not a folder")
+    unchanged(project, before, site)
+    assert (project / "notes.txt").read_text() == "mine\n"
+
+
+def test_out_under_a_regular_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "notes.txt").write_text("mine\n")
+    before, site = tree(project), digest(project / "site" / "html")
+    assert refused(["--out", "notes.txt/deeper/html"], capsys) == (
+        "derive: --out notes.txt/deeper/html: notes.txt is a file, not a folder")
+    unchanged(project, before, site)
+
+
+def test_out_is_the_current_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before, site = tree(project), digest(project / "site" / "html")
+    for given in (".", "./", "..", str(project)):
+        assert refused(["--out", given], capsys) == (
+            f"derive: --out {Path(given)}: that is the current folder or holds it; give the site a "
+            "folder of its own, such as docs/_build/html")  # fmt: skip
+    unchanged(project, before, site)
+
+
+def test_out_holds_the_exercise_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "bank").mkdir()
+    shutil.copyfile(project / "exercises.yaml", project / "bank" / "exercises.yaml")
+    before, site = tree(project), digest(project / "site" / "html")
+    assert refused(["bank/exercises.yaml", "--out", "bank"], capsys) == (
+        "derive: --out bank: the exercise file bank/exercises.yaml is in it; give the site a "
+        "folder of its own, such as docs/_build/html")  # fmt: skip
+    unchanged(project, before, site)
+
+
+def test_out_is_the_source_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(project / "site" / "site-source", project / "docs")
+    before, site = tree(project), digest(project / "site" / "html")
+    for given in ("docs", "."):
+        line = refused(["--docs", "docs", "--out", given], capsys)
+        assert line.startswith(f"derive: --out {given}: "), line
+    assert refused(["--out", "docs"], capsys) == (  # docs/conf.py: the default --docs
+        "derive: --out docs: the Sphinx sources docs are in it; give the site a folder of "
+        "its own, such as docs/_build/html")  # fmt: skip
+    unchanged(project, before, site)
+
+
+def test_out_is_a_folder_of_other_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "photos").mkdir()
+    (project / "photos" / "cat.jpg").write_bytes(b"\xff\xd8")
+    before, site = tree(project), digest(project / "site" / "html")
+    assert refused(["--out", "photos"], capsys) == (
+        "derive: --out photos: the folder holds other files, not a site derive built; give an "
+        "empty or new folder")  # fmt: skip
+    unchanged(project, before, site)
+
+
+def test_out_is_a_symbolic_link(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "elsewhere").mkdir()
+    (project / "link").symlink_to(project / "elsewhere")
+    before, site = tree(project), digest(project / "site" / "html")
+    assert refused(["--out", "link"], capsys) == (
+        "derive: --out link: is a symbolic link; give the folder it points to")
+    unchanged(project, before, site)
+
+
+@pytest.mark.parametrize("leftover", [".html.building", ".html.old"])
+def test_a_leftover_working_name_that_is_a_file(project: Path, leftover: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    shutil.rmtree(project / "site" / ".html.building", ignore_errors=True)
+    (project / "site" / leftover).write_text("not a folder\n")
+    before, site = tree(project), digest(project / "site" / "html")
+    assert refused(["--out", "site/html"], capsys) == (
+        f"derive: site/{leftover}: is a file, not derive's working folder; remove it")
+    unchanged(project, before, site)
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` read-only for this user: chmod 555, or for root (who may write anywhere)
+    the immutable attribute, which binds root too."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None or subprocess.run(
+            ["chattr", "+i", str(folder)], capture_output=True, check=False).returncode != 0:  # fmt: skip
+        pytest.skip("running as root without chattr +i: no folder is read-only")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("where", ["parent", "out"])
+def test_a_read_only_folder(project: Path, where: str) -> None:
+    site = project / "site"
+    before, published = tree(project), digest(site / "html")
+    with read_only(site / "html" if where == "out" else site):
+        done = derive("build", "--out", "site/html", cwd=project)
+    expected = ("derive: --out site/html: the folder is read-only" if where == "out" else
+                "derive: --out site/html: site is read-only (the new site takes the old one's "
+                "place there)")  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", expected + "\n")
+    unchanged(project, before, published)
+
+
+def test_a_read_only_parent_of_a_new_out(project: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    (project / "locked").mkdir()
+    before, site = tree(project), digest(project / "site" / "html")
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path).name != "locked")
+    assert refused(["--out", "locked/site/html"], capsys) == (
+        "derive: --out locked/site/html: cannot create it, locked is read-only")
+    unchanged(project, before, site)
+
+
+def test_a_full_disk(project: Path) -> None:
+    """Writes fail part way (a file size limit stands in for a full disk): one line, the
+    published site byte-identical, no staging folder left."""
+    before = digest(project / "site" / "html")
+    (project / "exercises.yaml").write_text(TINY.replace("x * y", "x * y + 1"))
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    shutil.rmtree(project / "site" / ".html.building", ignore_errors=True)
+    shutil.rmtree(project / "site" / ".doctrees")  # everything is written again
+    done = derive("build", "--out", "site/html", cwd=project, preexec_fn=limit)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("derive: cannot build the site in site/html: File too large ("), lines
+    assert lines[0].endswith("; the site there was not changed; free some space and build again")
+    assert digest(project / "site" / "html") == before
+    assert not (project / "site" / ".html.building").exists()
+
+
+def test_a_linked_conf_py_is_replaced_not_written_through(project: Path) -> None:
+    victim = project / "victim.py"
+    victim.write_text("# someone else's file\n")
+    conf = project / "site" / "site-source" / "conf.py"
+    conf.unlink()
+    conf.symlink_to(victim)
+    done = derive("build", "--out", "site/html", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "# someone else's file\n"
+    assert not conf.is_symlink()
+    assert stat.S_ISREG(conf.lstat().st_mode)
+
+
+@pytest.mark.parametrize("folder", ["site/site-source", "site/site-source/exercises"])
+def test_a_linked_source_folder_is_refused(project: Path, folder: str) -> None:
+    outside = project / "outside"
+    (project / folder).rename(outside)
+    (project / folder).symlink_to(outside)
+    before, site = digest(outside), digest(project / "site" / "html")
+    done = derive("build", "--out", "site/html", cwd=project)
+    what = ("the Sphinx source folder" if folder.endswith("source") else
+            "the folder of generated exercise pages")  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2, "", f"derive: {folder}: {what} is a symbolic link; derive writes there and never "
+        "through a link: remove it\n")  # fmt: skip
+    assert digest(outside) == before, "nothing written through the link"
+    assert digest(project / "site" / "html") == site

@@ -1,0 +1,65 @@
+"""`derive build` output is byte-identical whatever the folder, and an incremental build
+equals a fresh one (every page links MathJax the same way; no word of a removed page is
+left in the search index; no page of a removed exercise is left)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from build_helpers import CHANGED, TINY, derive, digest
+
+pytestmark = pytest.mark.slow
+
+
+def built(root: Path, text: str, out: str = "site/html") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "exercises.yaml").write_text(text, encoding="utf-8")
+    done = derive("build", "--out", out, cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root / out
+
+
+def differences(first: dict[str, str], second: dict[str, str]) -> list[str]:
+    return sorted(n for n in set(first) | set(second) if first.get(n) != second.get(n))
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built(tmp_path_factory.mktemp("a") / "short", CHANGED)
+
+
+def test_two_folders_give_the_same_bytes(fresh: Path, tmp_path: Path) -> None:
+    other = built(tmp_path / "a much longer folder name" / "deeper", CHANGED)
+    assert differences(digest(fresh), digest(other)) == []
+    assert len(digest(fresh)) > 80
+    for path in other.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".js", ".ipynb", ".tex", ".svg", ".txt"):
+            assert str(tmp_path) not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_an_incremental_build_equals_a_fresh_one(fresh: Path, tmp_path: Path) -> None:
+    """From TINY to CHANGED (a title, an exercise changed, one added), and back again
+    (one removed): each time the same bytes as a fresh build."""
+    out = built(tmp_path / "project", TINY)
+    assert built(tmp_path / "project", CHANGED) == out
+    assert differences(digest(out), digest(fresh)) == []
+    built(tmp_path / "project", TINY)
+    again = built(tmp_path / "again", TINY)
+    assert differences(digest(out), digest(again)) == []
+    assert not (out / "exercises" / "quotient.html").exists()
+
+
+def test_every_page_links_mathjax_the_same_way(fresh: Path) -> None:
+    """Every page with math loads MathJax with the same checksum, fresh or incremental
+    (Sphinx adds it only when the file is in the site as the page is written)."""
+    links = {page.relative_to(fresh).as_posix(): re.findall(
+                r'src="[^"]*tex-chtml\.js(\?v=[0-9a-f]+)?"', page.read_text("utf-8"))
+             for page in sorted(fresh.rglob("*.html"))}  # fmt: skip
+    exercises = {name: found for name, found in links.items() if name.startswith("exercises/")}
+    assert len(exercises) == 4
+    first = exercises["exercises/product.html"]
+    assert len(first) == 1 and first[0].startswith("?v=")
+    assert all(found in ([], first) for found in links.values()), links
+    assert all(found == first for found in exercises.values()), exercises
