@@ -321,13 +321,14 @@ def _assign(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from derive.assign.batch import assign
+    from derive.assign.batch import assign, interrupt_on_sigterm
     from derive.assign.roster import read_roster
     from derive.render.progress import Steps
 
     if args.jobs is not None and not 1 <= args.jobs <= 256:
         raise DeriveError(f"--jobs: expected 1 to 256, got {args.jobs}")
     roster = read_roster(args.students)
+    interrupt_on_sigterm()
     started = time.perf_counter()
     console = Console(stderr=True, highlight=False)
     with Steps(console, len(roster.rows), "assigning") as steps:

@@ -334,3 +334,30 @@ def test_itertools_space_is_shuffled_not_ordered() -> None:
     firsts = {str(variant(exercise, 1, s).exercise.at) for s in STUDENTS[:40]}
     assert len(firsts) > 4
     assert len(list(itertools.islice(firsts, 10))) > 4
+
+
+def test_terminating_assign_stops_the_workers_and_leaves_nothing(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    roster = _roster(tmp_path, "id\n" + "".join(f"s{i}\n" for i in range(200)))
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "derive.cli", "assign", str(ROOT / "exercises.yaml"),
+         "--students", str(roster), "--seed", "3", "--out", str(out), "--no-pdf"],
+        cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".out.") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.5)  # the workers are busy
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.strip() == "derive: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.csv"]
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
+                             check=True).stdout
+    assert str(out) not in listing  # no worker left behind

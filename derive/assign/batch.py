@@ -13,6 +13,7 @@ end: an interrupted or failed run leaves DIR as it was.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -114,21 +115,41 @@ def parallel(function: Callable[[J], R], jobs: Sequence[J], weights: Sequence[in
             if progress:
                 progress(sum(weights[i] for i in results))
         return [results[i] for i in range(len(jobs))]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
+    try:
         futures = {pool.submit(function, job): i for i, job in enumerate(jobs)}
         pending = set(futures)
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    results[futures[future]] = future.result()
-                if progress:
-                    progress(sum(weights[i] for i in results))
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                results[futures[future]] = future.result()
+            if progress:
+                progress(sum(weights[i] for i in results))
+    except BaseException:  # a worker's error, or Ctrl-C: stop the others now, not later
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
     return [results[i] for i in range(len(jobs))]
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them (a worker interrupted
+    inside the pool's machinery can leave the pool waiting forever), and end quietly when
+    it terminates them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM stop a run the way Ctrl-C does: workers stopped, no output left."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def chunks(items: Sequence[str], workers: int) -> list[tuple[str, ...]]:
