@@ -19,9 +19,14 @@ MAX_EXACT_BITS = 12_000
 """Largest numerator or denominator, in bits, exact arithmetic may produce (~3600 digits;
 Python refuses to print integers of more than 4300 digits)."""
 
-MAX_EXACT_SIZE = 2_000
+MAX_EXACT_SIZE = 500
 """Largest exact value, in nodes of its expression tree: past it a value is carried as a
-decimal of the numeric pass's precision (a SymPy Float) instead of as an exact form."""
+decimal of the numeric pass's precision (a SymPy Float) instead of as an exact form.
+(Printing a 1300-node product of nested square roots takes SymPy about a second.)"""
+MAX_EXACT_DEPTH = 24
+"""Deepest exact value, in levels of its expression tree, before it is carried as a decimal:
+SymPy evaluates every nested sum numerically to print it, so printing costs the square of
+the depth (a 60-deep sqrt(y + 1) chain took minutes), and its recursions hit Python's limit."""
 
 _NOT_REAL = (sympy.zoo, sympy.nan, sympy.oo, sympy.S.NegativeInfinity, sympy.I)
 
@@ -31,6 +36,8 @@ class Size(NamedTuple):
 
     nodes: int
     """Nodes of the expression as a tree (shared parts counted each time they occur)."""
+    depth: int
+    """Levels of the tree (1 for a number or a symbol)."""
     bits: int
     """Bits of the largest numerator or denominator in it."""
     not_real: bool
@@ -49,6 +56,11 @@ class Sizes:
         self._known: dict[int, Size] = {}
         self._keep: list[Basic] = []  # keeps measured objects alive, so ids stay unique
 
+    def exact(self, expr: Basic) -> bool:
+        """Whether `expr` is small enough to be carried as an exact form."""
+        size = self.measure(expr)
+        return size.nodes <= MAX_EXACT_SIZE and size.depth <= MAX_EXACT_DEPTH
+
     def measure(self, expr: Basic) -> Size:
         """The size of `expr`; only the parts not measured before are visited (no recursion)."""
         known = self._known
@@ -63,14 +75,15 @@ class Sizes:
                 continue
             args = node.args
             if ready or not args:
-                nodes, bits = 1, rational_bits(node) if node.is_Rational else 0
+                nodes, depth, bits = 1, 0, rational_bits(node) if node.is_Rational else 0
                 not_real = any(node is bad for bad in _NOT_REAL)
                 for arg in args:
                     size = known[id(arg)]
                     nodes += size.nodes
+                    depth = max(depth, size.depth)
                     bits = max(bits, size.bits)
                     not_real = not_real or size.not_real
-                known[key] = Size(nodes, bits, not_real)
+                known[key] = Size(nodes, depth + 1, bits, not_real)
                 self._keep.append(node)
                 continue
             stack.append((node, True))

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--watch", action="store_true",
                        help="serve the site on 127.0.0.1 and rebuild when a file changes")
     build.add_argument("--port", type=int, default=8000, help="port for --watch (default 8000)")
+    build.add_argument("--jobs", type=int, default=0, metavar="N",
+                       help="worker processes deriving the pages (default: one per CPU)")
     build.set_defaults(run=_build)
     _assignment_commands(commands)
     return parser
@@ -186,19 +188,22 @@ def _build(args: argparse.Namespace) -> int:
     if problems:  # invalid input stops here, before anything is written
         raise SpecErrors(problems)
     check_output(out, exercises, docs)  # so is an output that cannot be one
+    if args.jobs < 0:
+        raise DeriveError(f"--jobs: expected 0 (one per CPU) or more, got {args.jobs}")
     started = time.perf_counter()
-    result = _build_once(exercises, out, docs, not args.no_solutions)
+    result = _build_once(exercises, out, docs, not args.no_solutions, args.jobs)
     print(f"built {result.pages} pages in {time.perf_counter() - started:.1f} s: "
           f"open {result.out / 'index.html'}")
     if args.watch:
         from derive.sphinx.watch import watch
 
-        watch(lambda: _build_once(exercises, out, docs, not args.no_solutions),
+        watch(lambda: _build_once(exercises, out, docs, not args.no_solutions, args.jobs),
               [exercises, *([docs] if docs else [])], out, args.port)
     return EXIT_OK
 
 
-def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool) -> Result:
+def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool,
+                jobs: int) -> Result:  # fmt: skip
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -214,7 +219,7 @@ def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool) 
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
 
-        return build_site(exercises, out, docs, solutions, progress)
+        return build_site(exercises, out, docs, solutions, progress, jobs=jobs)
 
 
 def _require_site_tools() -> None:

@@ -21,6 +21,13 @@ from derive.ops import CONSTANTS, OPS
 
 MAX_NODES = 5_000
 """Largest graph accepted; beyond it the symbolic passes grow too slow to be useful."""
+MAX_PRINTED = (500, 24)
+"""Largest node expression (nodes of its tree, levels) `Graph.to_dict` prints in the inputs;
+a larger one (a where chain's) is printed in its arguments' symbols."""
+MAX_WHERE_NESTING = 100
+"""Deepest chain of where names each used before it is defined (y3 uses y2, which uses y1,
+listed y3 first); listed in order (y1 first), chains of any length are fine."""
+_CAP = 1 << 62  # tree sizes are bounds: past this they only need to be "too large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +67,17 @@ class Graph:
     _index: dict[str, Node] = field(init=False, repr=False, compare=False)
     _consumers: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _constant: frozenset[str] = field(init=False, repr=False, compare=False)
+    _trees: dict[str, tuple[int, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {node.id: node for node in self.nodes}
         consumers: dict[str, list[str]] = {node.id: [] for node in self.nodes}
         constant: set[str] = set()
+        trees: dict[str, tuple[int, int]] = {}
         for node in self.nodes:
+            parts = [trees[i] for i in node.inputs]
+            trees[node.id] = (min(1 + sum(n for n, _ in parts), _CAP),
+                              1 + max((d for _, d in parts), default=0))
             for source in dict.fromkeys(node.inputs):
                 consumers[source].append(node.id)
             if node.op == "const" or (node.op != "input" and constant.issuperset(node.inputs)):
@@ -73,6 +85,7 @@ class Graph:
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_consumers", {k: tuple(v) for k, v in consumers.items()})
         object.__setattr__(self, "_constant", frozenset(constant))
+        object.__setattr__(self, "_trees", trees)
 
     def node(self, node_id: str) -> Node:
         return self._index[node_id]
@@ -80,6 +93,21 @@ class Graph:
     def consumers(self, node_id: str) -> tuple[str, ...]:
         """Ids of the nodes that read `node_id`, in topological order, each once."""
         return self._consumers[node_id]
+
+    def tree(self, node_id: str) -> tuple[int, int]:
+        """Bounds on the size (nodes) and depth (levels) of a node's expression as a tree,
+        from the graph alone (SymPy's evaluation can only shorten it). A where chain
+        y2 = sin(y1)*y1, ... doubles the size at every link."""
+        return self._trees[node_id]
+
+    def written(self, node_id: str) -> Expr:
+        """The node's expression in the inputs if it is small (MAX_PRINTED), else in its
+        arguments' symbols (sin(y1)*y1)."""
+        node = self._index[node_id]
+        size, depth = self._trees[node_id]
+        if node.op in ("input", "const") or (size <= MAX_PRINTED[0] and depth <= MAX_PRINTED[1]):
+            return node.expr
+        return OPS[node.op].build(*(self.argument(i) for i in node.inputs))
 
     def is_constant(self, node_id: str) -> bool:
         """Whether a node's value depends on no input: a literal, or an operation on
@@ -113,7 +141,8 @@ class Graph:
             "inputs": list(self.inputs),
             "output": self.output,
             "nodes": [
-                {"id": n.id, "op": n.op, "inputs": list(n.inputs), "expr": sympy.sstr(n.expr),
+                {"id": n.id, "op": n.op, "inputs": list(n.inputs),
+                 "expr": sympy.sstr(self.written(n.id)),
                  "source": n.source, "named": n.named}
                 for n in self.nodes
             ],
@@ -127,8 +156,17 @@ def build_graph(
 ) -> Graph:
     """The graph of `function`; `vectors` gives the length of each vector input and `where`
     names intermediate expressions (usable as let-bindings). Raises DeriveError."""
+    if where is not None and not (isinstance(where, Mapping) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in where.items())):
+        raise DeriveError("the names must map each name to the expression it names, such as "
+                          f"{{'q': 'x + y'}}; got {_kind(where)}")
     builder = _Builder(function, dict(vectors or {}), dict(where or {}))
     return builder.graph()
+
+
+def _kind(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 @dataclass(slots=True)
@@ -187,6 +225,10 @@ class _Builder:
         if name in self.building:
             cycle = " -> ".join([*self.building, name])
             raise ParseError(text, 1, f"the where names refer to each other in a cycle: {cycle}")
+        if len(self.building) >= MAX_WHERE_NESTING:  # each level is a few frames of recursion
+            raise ParseError(text, 1, f"where names refer to each other more than "
+                             f"{MAX_WHERE_NESTING} deep ({self.building[0]} -> ... -> {name})",
+                             "list each where name after the names it uses")  # fmt: skip
         self.building.append(name)
         tree = self.where[name]
         index = self._scalar(text, tree, self._build(text, tree))

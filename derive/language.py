@@ -358,20 +358,34 @@ def _name(text: str, name: str, start: int, end: int) -> Tree:
     return Tree("name", (), start, end, name=name)
 
 
+def _brief(literal: str) -> str:
+    return literal if len(literal) <= 24 else f"{literal[:10]}...({len(literal)} characters)"
+
+
 def _number(text: str, node: ast.Constant, start: int, end: int) -> sympy.Rational:
     literal = text[start:end].replace("_", "")
     if type(node.value) not in (int, float):
         kind = "strings" if isinstance(node.value, str) else f"{type(node.value).__name__} values"
         raise ParseError(text, start + 1, f"{kind} are not allowed")
-    if not re.fullmatch(r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", literal):
-        raise ParseError(text, start + 1, f"number {literal!r} is not allowed",
+    match = re.fullmatch(r"(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?", literal)
+    if match is None or not (match.group(1) or match.group(2)):
+        raise ParseError(text, start + 1, f"number {_brief(literal)!r} is not allowed",
                          "write numbers in decimal, such as 12, 0.5 or 1e-3")
-    exponent = literal.lower().partition("e")[2]
-    if exponent and abs(int(exponent)) > MAX_EXPONENT:
-        raise ParseError(text, start + 1, f"number {literal!r} is out of range",
+    whole, fraction, power = match.groups()
+    if power and (len(power.lstrip("+-").lstrip("0")) > len(str(MAX_EXPONENT))
+                  or abs(int(power)) > MAX_EXPONENT):
+        raise ParseError(text, start + 1, f"number {_brief(literal)!r} is out of range",
                          f"exponents go up to {MAX_EXPONENT}")
-    exact = Fraction(literal)
+    digits = (whole + fraction).lstrip("0")
+    scale = int(power or 0) - len(fraction)  # the value is int(digits) * 10**scale
+    if digits and abs(len(digits) + scale - 1) > MAX_EXPONENT:  # 0.000...01 is 1e-5001
+        raise ParseError(text, start + 1, f"number {_brief(literal)!r} is out of range",
+                         f"numbers go from 1e-{MAX_EXPONENT} to 1e{MAX_EXPONENT}")
+    if len(digits) > MAX_EXPONENT:
+        raise ParseError(text, start + 1, f"number {_brief(literal)!r} has too many digits",
+                         f"numbers have at most {MAX_EXPONENT} significant digits")
+    exact = Fraction(int(digits or "0")) * Fraction(10) ** scale
     if max(exact.numerator.bit_length(), exact.denominator.bit_length()) > MAX_EXACT_BITS:
-        raise ParseError(text, start + 1, f"number {literal[:20]}... is too large",
+        raise ParseError(text, start + 1, f"number {_brief(literal)} is too large",
                          f"numbers are limited to {MAX_EXACT_BITS} bits")
     return sympy.Rational(exact.numerator, exact.denominator)

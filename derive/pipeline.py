@@ -17,6 +17,7 @@ from derive.passes.forward import forward
 from derive.passes.gradients import gradients
 from derive.solution import Solution, Workbook
 from derive.spec import DescentSpec, Exercise, read_valid_part
+from derive.timebox import EXERCISE_SECONDS, OverBudget, budgeted
 from derive.values import Point, resolve_point, vector_lengths
 
 
@@ -42,9 +43,17 @@ def derive_at(graph: Graph, point: Point) -> Derivation:
     return Derivation(graph, point, fwd, bwd, grads, check(graph, fwd, grads))
 
 
-def solve(exercise: Exercise) -> Solution:
+def solve(exercise: Exercise, budget: float | None = EXERCISE_SECONDS) -> Solution:
     """Derive one exercise: its function, variants, descent table and analysis. Errors come
-    out as SpecErrors pointing at the value in the file that caused them."""
+    out as SpecErrors pointing at the value in the file that caused them; a derivation that
+    runs past `budget` seconds (None: no budget; see derive.timebox) as a SpecError at its id."""
+    try:
+        return budgeted(budget, lambda: _solve(exercise))
+    except OverBudget as exc:
+        raise exercise.error("id", f"exercise {exercise.id!r}: {exc}") from None
+
+
+def _solve(exercise: Exercise) -> Solution:
     with exercise.located("function"):
         function = parse_function(exercise.function)
         graph = build_graph(function, vector_lengths(exercise.at), exercise.where)
@@ -88,14 +97,15 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
                        spec.ascent, spec.objective, form)  # fmt: skip
 
 
-def load(path: str | Path) -> Workbook:
-    """Read, validate and solve every exercise of a file, in file order. Raises SpecErrors
-    listing every problem found (each FILE:LINE:COLUMN: message)."""
+def load(path: str | Path, budget: float | None = EXERCISE_SECONDS) -> Workbook:
+    """Read, validate and solve every exercise of a file, in file order, each within
+    `budget` seconds. Raises SpecErrors listing every problem found (each
+    FILE:LINE:COLUMN: message)."""
     spec, errors = read_valid_part(path)  # the valid exercises are derived all the same,
     solutions: list[Solution] = []  # so that one report lists every problem of the file
     for exercise in spec.exercises if spec else ():
         try:
-            solutions.append(solve(exercise))
+            solutions.append(solve(exercise, budget))
         except SpecError as exc:
             errors.extend(getattr(exc, "errors", (exc,)))
     if errors:

@@ -1,8 +1,14 @@
-"""Run a computation that may not finish (a SymPy limit) within a time budget.
+"""Run a computation that may not finish (a SymPy limit, a whole exercise) within a time
+budget.
 
-In the main thread a timer signal interrupts the computation; elsewhere (Sphinx may derive
-in worker threads) it runs in a forked child process that is killed when time runs out.
-Either way the caller gets None instead of a hang.
+`within`: in the main thread a timer signal interrupts the computation; elsewhere (Sphinx may
+derive in worker threads) it runs in a forked child process that is killed when time runs
+out. Either way the caller gets None instead of a hang.
+
+`budgeted`: the per-exercise budget (EXERCISE_SECONDS unless the caller gives another). In
+the main thread a timer signal interrupts the computation and OverBudget is raised; in any
+other thread no signal can be used, and the computation runs unbounded. Budgets nest: a
+`within` inside a `budgeted` gets at most the time the outer budget has left.
 """
 
 from __future__ import annotations
@@ -12,9 +18,19 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+from derive.errors import DeriveError
 
 T = TypeVar("T")
+
+EXERCISE_SECONDS = 60.0
+"""Default time budget, in seconds, for deriving one exercise (`derive.pipeline.solve` and
+`load` take `budget=`; None or 0 turns it off)."""
+
+
+class OverBudget(DeriveError):
+    """A computation ran past its time budget."""
 
 
 class _OutOfTime(BaseException):
@@ -23,9 +39,32 @@ class _OutOfTime(BaseException):
 
 def within(seconds: float, compute: Callable[[], T]) -> T | None:
     """compute() if it returns within `seconds`, else None."""
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+    if _signals():
         return _with_signal(seconds, compute)
     return _in_child(seconds, compute)
+
+
+def budgeted(seconds: float | None, compute: Callable[[], T]) -> T:
+    """compute(), or OverBudget when it runs past `seconds` (main thread only; None or 0:
+    no budget)."""
+    if not seconds or not _signals():
+        return compute()
+    finished = False
+
+    def run() -> T:
+        nonlocal finished
+        result = compute()
+        finished = True
+        return result
+
+    result = _with_signal(seconds, run)
+    if not finished:
+        raise OverBudget(f"the derivation took longer than its time budget of {seconds:g} s")
+    return cast(T, result)
+
+
+def _signals() -> bool:
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
 
 
 def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:

@@ -18,11 +18,13 @@ from sympy import Expr
 
 from derive.errors import DeriveError, InputError
 from derive.graph import Graph
-from derive.language import Tree, parse_expression
+from derive.language import MAX_EXPONENT, Tree, parse_expression
 from derive.ops import CONSTANTS, MAX_EXACT_BITS, OPS, too_large
 
 MAX_VALUE_LENGTH = 200
 """Longest text accepted for one value ("pi/2", "1/3")."""
+MAX_DIGITS = 3_000
+"""Most digits a Decimal value may have."""
 
 Point = dict[str, Expr]
 """Exact values of a graph's scalar inputs, keyed by input id (vector components w0, w1)."""
@@ -44,6 +46,12 @@ def exact_value(value: object, what: str = "value") -> Expr:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise InputError(f"{what}: {value} is not a finite number")
+        # Checked before Fraction(value), which would build 10**999999999 digit by digit
+        if value and abs(value.adjusted()) > MAX_EXPONENT:
+            raise InputError(f"{what}: {value:.3e} is out of range (powers of ten up to "
+                             f"{MAX_EXPONENT})")  # fmt: skip
+        if len(value.as_tuple().digits) > MAX_DIGITS:
+            raise InputError(f"{what}: a decimal of more than {MAX_DIGITS} digits")
         return _rational(Fraction(value))
     if isinstance(value, RationalNumber):
         return _rational(Fraction(int(value.numerator), int(value.denominator)))
@@ -113,6 +121,7 @@ def _real(value: sympy.Basic, what: str, text: str) -> Expr:
     if isinstance(value, sympy.Float):
         if not value.is_finite:
             raise InputError(f"{what}: {text!r} is not a finite number")
+        _check_magnitude(value, what)
         return _rational(Fraction(str(value)))
     if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or value.is_extended_real is False:
         raise InputError(f"{what}: {text!r} is not a finite real number")
@@ -120,7 +129,22 @@ def _real(value: sympy.Basic, what: str, text: str) -> Expr:
         raise InputError(f"{what}: {text!r} is not a finite real number")
     if too_large(value):
         raise InputError(f"{what}: the exact value has numbers of more than {MAX_EXACT_BITS} bits")
+    _check_magnitude(sympy.N(value, 15), what)
     return value
+
+
+def _check_magnitude(approx: Expr, what: str) -> None:
+    """Refuses a number whose size (or smallness) is past 2**MAX_EXACT_BITS: its digits
+    could not be computed with (exp(10**10) has 4342944819 of them)."""
+    if not isinstance(approx, sympy.Float) or not approx:
+        return
+    _, _, exponent, bits = approx._mpf_
+    if exponent + bits > MAX_EXACT_BITS:
+        raise InputError(f"{what}: {sympy.sstr(approx, full_prec=False)} is too large "
+                         f"(magnitudes up to 2**{MAX_EXACT_BITS})")
+    if exponent + bits < -MAX_EXACT_BITS or exponent < -MAX_EXACT_BITS:
+        raise InputError(f"{what}: {sympy.sstr(approx, full_prec=False)} is too small or too "
+                         f"precise (magnitudes down to 2**-{MAX_EXACT_BITS})")
 
 
 def _from_text(text: str, what: str) -> Expr:

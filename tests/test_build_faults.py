@@ -9,6 +9,7 @@ stale navigation or stale pages behind)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -112,3 +113,35 @@ def test_the_fallback_swap_gives_the_same_site(sites: dict[str, object], tmp_pat
     assert digest(project / "site" / "html") == sites["new"]
     assert sorted(p.name for p in (project / "site").iterdir()) == [".doctrees", ".html.building", "html",
                                                     "site-source"]  # fmt: skip
+
+
+def test_ctrl_c_while_workers_derive(sites: dict[str, object], tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, worker processes included: one line, exit
+    130, no worker left running, the site unchanged."""
+    project = tmp_path / "project"
+    shutil.copytree(sites["old root"], project, symlinks=True)  # type: ignore[arg-type]
+    many = "".join(f"  - id: p{i}\n    title: Product {i}\n    function: f(x, y) = x * y\n"
+                   f"    at: {{x: {i}, y: 3}}\n" for i in range(20))  # fmt: skip
+    (project / "exercises.yaml").write_text(TINY + many, encoding="utf-8")
+    build = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", "--out", "site/html",
+                              "--jobs", "2"], cwd=project, env=environment(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while len(children(build.pid)) < 3:  # two workers and multiprocessing's tracker
+        assert build.poll() is None and time.monotonic() < deadline, build.communicate()
+        time.sleep(0.05)
+    os.killpg(build.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    out, err = build.communicate(timeout=60)
+    assert (build.returncode, out, err) == (130, "", "derive: interrupted\n")
+    deadline = time.monotonic() + 10
+    while children(build.pid, session=True) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert children(build.pid, session=True) == []
+    assert digest(project / "site" / "html") == sites["old"]
+
+
+def children(pid: int, session: bool = False) -> list[str]:
+    found = subprocess.run(["pgrep", "-s" if session else "-P", str(pid)], capture_output=True,
+                           text=True, check=False)  # fmt: skip
+    return found.stdout.split()

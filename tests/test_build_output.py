@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from build_helpers import TINY, derive, digest, tree
@@ -230,3 +231,45 @@ def test_a_linked_source_folder_is_refused(project: Path, folder: str) -> None:
         "through a link: remove it\n")  # fmt: skip
     assert digest(outside) == before, "nothing written through the link"
     assert digest(project / "site" / "html") == site
+
+
+def test_a_renderer_error_names_the_exercise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A renderer that fails (Graphviz exiting with an error, say) raises DeriveError: the
+    build turns it into a problem at the exercise's place in the file, and the page says
+    the exercise could not be derived (the build then fails: derive's warnings do)."""
+    from derive.errors import DeriveError
+    from derive.render import myst
+    from derive.spec import parse_spec
+    from derive.sphinx.rendering import render
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DeriveError("dot exited with status 1: syntax error in line 1")
+
+    monkeypatch.setattr(myst, "page", broken)
+    exercise = parse_spec(TINY, "exercises.yaml").exercises[1]
+    files, problems = render(exercise, "k", solutions=True)
+    assert problems == [("exercises.yaml", 8, 5, "dot exited with status 1: syntax error in line 1")]
+    assert list(files) == ["descent.md"]
+    assert "This exercise could not be derived: dot exited with status 1" in files["descent.md"]
+
+
+def test_the_build_reads_the_exercise_file_once(project: Path, sphinx_isolation: Any,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`derive build` validates the file, then builds from what it read: one read."""
+    import derive.spec
+    from derive.spec import schema
+
+    reads: list[str] = []
+    original = schema.read_valid_part
+
+    def counted(path: Any) -> Any:
+        reads.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(schema, "read_valid_part", counted)
+    monkeypatch.setattr(derive.spec, "read_valid_part", counted)
+    (project / "exercises.yaml").write_text(TINY.replace("x * y", "x * y + 1"))
+    with sphinx_isolation():
+        assert main(["build", "--out", "site/html"]) == 0, capsys.readouterr()
+    assert reads == ["exercises.yaml"]

@@ -63,3 +63,21 @@ def test_every_page_links_mathjax_the_same_way(fresh: Path) -> None:
     assert len(first) == 1 and first[0].startswith("?v=")
     assert all(found in ([], first) for found in links.values()), links
     assert all(found == first for found in exercises.values()), exercises
+
+
+def test_worker_processes_give_the_same_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages derived in worker processes are the same, in the same order, as pages
+    derived in the build's own process."""
+    from derive.spec import parse_spec
+    from derive.sphinx import rendering
+
+    spec = parse_spec(CHANGED, "exercises.yaml")
+    work = [(exercise, f"key-{i}") for i, exercise in enumerate(spec.exercises)]
+    here = list(rendering.render_all(work, solutions=True, jobs=1))
+    monkeypatch.setattr(rendering, "POOL_FROM", 2)
+    workers = list(rendering.render_all(work, solutions=True, jobs=2))
+    assert workers == here
+    assert [sorted(files) for files, _ in here] == [
+        ["product.ipynb", "product.md", "product.tex"],
+        ["descent-descent.svg", "descent.ipynb", "descent.md", "descent.tex"],
+        ["quotient.ipynb", "quotient.md", "quotient.tex"]]  # fmt: skip

@@ -40,7 +40,9 @@ def _leaf(draw: st.DrawFn) -> Expr:
     if draw(st.integers(0, 3)) > 0:  # mostly variables, sometimes a constant
         name = draw(st.sampled_from(sorted(VARIABLES)))
         return Expr(name, VARIABLES[name], lambda p, n=name: p[n], frozenset({name}))
-    text, value = draw(st.sampled_from([("1", 1), ("2", 2), ("3", 3), ("5", 5), ("0.5", "1/2")]))
+    text, value = draw(st.sampled_from([("1", 1), ("2", 2), ("3", 3), ("5", 5), ("0.5", "1/2"),
+                                        ("(-2)", -2), ("-(3)", -3), ("(0-1)", -1),
+                                        ("(-0.5)", "-1/2")]))  # fmt: skip
     exact = sympy.Rational(value)
     return Expr(text, exact, lambda p, v=exact: MP.mpf(v.p) / v.q, frozenset())
 
@@ -68,6 +70,18 @@ BINARY: dict[str, tuple[Callable[[Any, Any], Any], ...]] = {
 }
 
 
+EXPONENTS: dict[int, list[str]] = {
+    2: ["2", "(2)", "(1+1)", "(-(-2))"],
+    3: ["3", "(3)", "(5-2)"],
+    -1: ["(-1)", "-1", "-(1)", "(0-1)", "(-(1))", "(1-2)"],
+    -2: ["(-2)", "-2", "-(2)", "(0-2)", "(-1-1)"],
+    -3: ["(-3)", "-3", "-(3)", "(-(1+2))"],
+}
+"""Ways of writing a constant integer exponent: with a unary minus, in parentheses, as a
+constant sub-expression. Each is a constant exponent: only the base is differentiated, also
+at negative bases (where log(base) is not real)."""
+
+
 @st.composite
 def expressions(draw: st.DrawFn, depth: int = 3) -> Expr:
     if depth == 0 or draw(st.integers(0, 4)) == 0:
@@ -79,8 +93,8 @@ def expressions(draw: st.DrawFn, depth: int = 3) -> Expr:
         return Expr(template.format(a.text), sym(a.sym), lambda p: num(a.num(p)), a.names)
     if kind == "power":
         a = draw(expressions(depth - 1))
-        k = draw(st.sampled_from([2, 3, -1, -2]))
-        exponent = str(k) if k > 0 else f"({k})"
+        k = draw(st.sampled_from([2, 3, -1, -2, -3]))
+        exponent = draw(st.sampled_from(EXPONENTS[k]))
         return Expr(f"({a.text})^{exponent}", a.sym**k, lambda p: a.num(p) ** k, a.names)
     a, b = draw(expressions(depth - 1)), draw(expressions(depth - 1))
     op = draw(st.sampled_from(sorted(BINARY)))
@@ -178,3 +192,40 @@ def test_the_grammar_builds_text_and_sympy_that_agree() -> None:
     reference = sympy.diff(1 / (1 + sympy.exp(-x)) * sympy.log(1 + y**2), y).xreplace({x: 0, y: 1})
     assert sympy.simplify(d.gradient["y"] - reference) == 0
     assert d.gradient["y"] == sympy.Rational(1, 2)
+
+
+@st.composite
+def powers(draw: st.DrawFn) -> Expr:
+    """base^k with a random base (often negative at the point) and k written any way."""
+    a = draw(expressions(2))
+    k = draw(st.sampled_from(sorted(EXPONENTS)))
+    exponent = draw(st.sampled_from(EXPONENTS[k]))
+    sign = draw(st.sampled_from(["", "-"]))
+    base = Expr(f"{sign}({a.text})", -a.sym if sign else a.sym,
+                (lambda p: -a.num(p)) if sign else a.num, a.names)
+    return Expr(f"({base.text})^{exponent}", base.sym**k, lambda p: base.num(p) ** k, a.names)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])  # fmt: skip
+@given(data=st.data())
+def test_constant_exponents_however_written_match_sympy_and_finite_differences(
+    data: st.DataObject,
+) -> None:
+    f = data.draw(powers(), label="f")
+    values = data.draw(points, label="point")
+    assume(f.names)
+    point = {name: values[name] for name in sorted(f.names)}
+    try:
+        d = backprop(f.text, at=point)
+    except DomainError as exc:
+        assert "log(base)" not in str(exc), (f.text, point, exc)  # never for a constant exponent
+        assume(False)  # a zero base to a negative power, or a node of the base undefined
+        return
+    at_point = {VARIABLES[k]: sympy.Rational(v.numerator, v.denominator) for k, v in point.items()}
+    assert _close(_n(d.value), _n(f.sym.xreplace(at_point)), 1e-40), f.text
+    for name, exact in d.gradient.items():
+        reference = sympy.diff(f.sym, VARIABLES[name]).xreplace(at_point)
+        assert _close(_n(exact), _n(reference), 1e-40), (f.text, name, exact, reference)
+        difference = _central_difference(f, point, name)
+        assert _close(_n(exact), difference, 1e-25), (f.text, name, exact, difference)

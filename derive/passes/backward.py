@@ -116,7 +116,7 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
             return steps[parts[0]].downstream
         exact = sympy.Add(*(steps[i].downstream.exact for i in parts))
         value = bounded(Value.of(exact, ctx.fsum(steps[i].downstream.approx for i in parts)),
-                        sizes.measure(exact).nodes)
+                        sizes)
         gathers.append(Gather(node_id, tuple(parts), value))
         return value
 
@@ -145,15 +145,14 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
                 continue
             local = symbolic[position]
             local_exact = exact[position]
-            local_value = bounded(Value.of(local_exact, numeric[position]),
-                                  sizes.measure(local_exact).nodes)
+            local_value = bounded(Value.of(local_exact, numeric[position]), sizes)
             downstream_exact = product(upstream.exact, local_value.exact)
             size = sizes.measure(downstream_exact)
             if size.bits > MAX_EXACT_BITS:
                 raise DomainError(node.id, node.source, "the exact gradient has numbers of more "
                                   f"than {MAX_EXACT_BITS} bits")  # fmt: skip
             downstream = bounded(Value.of(downstream_exact, upstream.approx * local_value.approx),
-                                 size.nodes)
+                                 sizes)
             contributions[source].append(len(steps))
             steps.append(ChainStep(node.id, source, position, op.rule(position), local,
                                    local_value, upstream, downstream))

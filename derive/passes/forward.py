@@ -13,7 +13,7 @@ from typing import Any
 import sympy
 from sympy import Expr
 
-from derive.bounds import MAX_EXACT_BITS, MAX_EXACT_SIZE, Sizes
+from derive.bounds import MAX_EXACT_BITS, Sizes
 from derive.errors import DeriveError, DomainError
 from derive.graph import Graph, Node
 from derive.numeric import MP, context_for, to_mp
@@ -87,14 +87,14 @@ def evaluate(node: Node, args: list[Value], ctx: Any = MP, sizes: Sizes | None =
     # assumptions (is_real, is_finite) of every exact value dominates the pass's time.
     if size.not_real or not isinstance(approx, ctx.mpf) or not ctx.isfinite(approx):
         raise DomainError(node.id, node.source, "the value is not a finite real number")
-    return bounded(Value.of(exact, approx), size.nodes)
+    return bounded(Value.of(exact, approx), sizes)
 
 
-def bounded(value: Value, nodes: int) -> Value:
-    """`value`, or past MAX_EXACT_SIZE nodes its decimal in place of its exact form: an exact
-    form far larger than the graph (a chain y2 = sin(y1)*y1, ... doubles at each step) could
-    not be printed or computed with."""
-    if nodes <= MAX_EXACT_SIZE:
+def bounded(value: Value, sizes: Sizes) -> Value:
+    """`value`, or its decimal in place of its exact form when that is past MAX_EXACT_SIZE
+    nodes or MAX_EXACT_DEPTH levels: an exact form far larger than the graph (a chain
+    y2 = sin(y1)*y1, ... doubles at each step) could not be printed or computed with."""
+    if sizes.exact(value.exact):
         return value
     return Value(sympy.Float(value.approx, value.approx.context.dps), value.approx)
 

@@ -91,7 +91,12 @@ def form_sizes(graph: Graph, kept: Collection[str] = ()) -> dict[str, int]:
     for node in reversed(graph.nodes):
         if node.op == "input" or graph.is_constant(node.id):
             continue
-        local = 2 * sum(trees[i] for i in node.inputs) + 3
+        if node.op in ("add", "sub", "neg"):
+            local = 1  # a constant: 1 or -1
+        elif node.op in ("mul", "dot"):
+            local = sum(trees[i] for i in node.inputs)  # the other factor
+        else:
+            local = 2 * sum(trees[i] for i in node.inputs) + 3
         for source in dict.fromkeys(node.inputs):
             if not graph.is_constant(source):
                 sizes[source] = min(sizes[source] + sizes[node.id] + local, _CAP)
@@ -134,11 +139,14 @@ def closed_forms(graph: Graph, bwd: Backward, through: Collection[str] = (),
             forms[node_id] = sympy.Add(*parts[node_id])
         return forms[node_id]
 
-    for step in bwd.steps:
-        node = graph.node(step.node)
-        in_inputs = {graph.symbol(i): written(i) for i in node.inputs}
-        if node.op in _OWN:  # tanh(a) in tanh's local derivative is the node itself: reuse it
-            in_inputs[OPS[node.op].build(*(graph.symbol(i) for i in node.inputs))] = written(node.id)
+    current, in_inputs = "", {}
+    for step in bwd.steps:  # the steps of one node come together
+        if step.node != current:
+            current, node = step.node, graph.node(step.node)
+            in_inputs = {graph.symbol(i): written(i) for i in dict.fromkeys(node.inputs)}
+            if node.op in _OWN:  # tanh(a) in tanh's local derivative is the node: reuse it
+                own = OPS[node.op].build(*(graph.symbol(i) for i in node.inputs))
+                in_inputs[own] = written(node.id)
         parts[step.input].append(form(step.node) * step.local.xreplace(in_inputs))
     return {node.id: form(node.id) for node in graph.nodes if not graph.is_constant(node.id)}
 

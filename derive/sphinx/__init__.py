@@ -48,6 +48,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("derive_exercises", "exercises.yaml", "env", types=[str])
     app.add_config_value("derive_solutions", True, "env", types=[bool])
     app.add_config_value("derive_folder", "exercises", "env", types=[str])
+    app.add_config_value("derive_jobs", 0, "", types=[int])  # worker processes; 0: per CPU
     app.add_event("derive-solved")  # (done, total) as exercises are derived: progress bars
     app.add_directive("derivation", DerivationDirective)
     app.add_directive("solution", SolutionDirective)

@@ -52,28 +52,34 @@ def _tell(message: str) -> None:
 
 def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: bool = True,
                progress: Report | None = None, waiting: Callable[[str], None] = _tell,
-               ) -> Result:  # fmt: skip
+               jobs: int = 0) -> Result:  # fmt: skip
     """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem
-    (one line for a bad output folder, a full disk or a file that cannot be written)."""
+    (one line for a bad output folder, a full disk or a file that cannot be written).
+    `jobs`: worker processes deriving the pages (0: one per CPU; 1: none)."""
     shown = out
     out = check_output(out, exercises, docs)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        source = docs if docs is not None else out.parent / "site-source"
-        real_folder(source, "the Sphinx source folder")
+        if docs is None:
+            source = real_folder(out.parent / "site-source", "the Sphinx source folder")
+        elif not (docs / "conf.py").is_file():
+            raise DeriveError(f"{docs}: no conf.py there (use --docs with a Sphinx folder)")
+        else:
+            source = docs
         def wait() -> None:
             waiting(f"another build is running in {shown.parent} (the output or the sources "
                     "are the same); waiting for it to finish")  # fmt: skip
 
         with locked([out.parent, source], wait):
             pause("locked")
-            return _build_locked(exercises, out, source, docs is None, solutions, progress)
+            return _build_locked(exercises, out, source, docs is None,
+                                 {"derive_solutions": solutions, "derive_jobs": jobs}, progress)
     except OSError as exc:
         raise DeriveError(_os_message(exc, shown)) from None
 
 
-def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solutions: bool,
-                  progress: Report | None) -> Result:  # fmt: skip
+def _build_locked(exercises: Path, out: Path, source: Path, template: bool,
+                  settings: dict[str, Any], progress: Report | None) -> Result:  # fmt: skip
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -97,7 +103,7 @@ def _build_locked(exercises: Path, out: Path, source: Path, template: bool, solu
         with patch_docutils(source), docutils_namespace():
             app = Sphinx(str(source), str(source), str(staging), str(doctrees), "html",
                          confoverrides={"derive_exercises": os.path.relpath(exercises, source),
-                                        "derive_solutions": solutions},
+                                        **settings},
                          status=None, warning=warnings, freshenv=False)  # fmt: skip
             _report_progress(app, progress)
             app.build()
@@ -147,6 +153,7 @@ def _copy_template(source: Path) -> None:
         handle, temporary = tempfile.mkstemp(dir=source, prefix=f".{template.name}.")
         with os.fdopen(handle, "wb") as file:
             file.write(wanted)
+        Path(temporary).chmod(0o644)
         Path(temporary).replace(target)
 
 

@@ -32,9 +32,9 @@ from sphinx.util import logging
 from derive import __version__
 from derive.errors import SpecError
 from derive.spec import Exercise, Spec
+from derive.sphinx.rendering import MARKER, render_all
 
 logger = logging.getLogger(__name__)
-MARKER = "<!-- derive:"
 STAMP = ".derive-index"
 """In the built site: the hash of the index its pages' navigation was written with."""
 
@@ -77,14 +77,24 @@ def generate_pages(app: Sphinx) -> None:
     total = len(spec.exercises)
     app.derive_exercise_count = total  # type: ignore[attr-defined]
     app.__dict__.pop("derive_sidebar", None)  # titles may have changed since the last build
-    for done, exercise in enumerate(spec.exercises, 1):
+    work = []
+    for exercise in spec.exercises:
         key = _key(exercise, config.derive_solutions)
         page = folder / f"{exercise.id}.md"
         kept.add(page.name)
         if page.name in listing and _current_key(page) == key:
             kept.update(_assets(listing, exercise.id))
         else:
-            kept.update(_write_exercise(exercise, key, folder, config.derive_solutions))
+            work.append((exercise, key))
+    done = total - len(work)
+    app.emit("derive-solved", done, total)
+    for files, problems in render_all(work, config.derive_solutions, config.derive_jobs):
+        if problems:
+            _warn(SpecErrors([SpecError(*problem) for problem in problems]))
+        for name, content in files.items():
+            write_if_changed(folder / name, content)
+            kept.add(name)
+        done += 1
         app.emit("derive-solved", done, total)
     index = _index(spec, source, folder, config.derive_folder)
     write_if_changed(folder / "index.md", index)
@@ -149,38 +159,14 @@ def check_dot(app: Sphinx) -> None:
                        type="derive", subtype="graphviz")  # fmt: skip
 
 
-def _write_exercise(exercise: Exercise, key: str, folder: Path, solutions: bool) -> set[str]:
-    from derive.pipeline import solve
-    from derive.render.myst import page
-
-    try:
-        solved = solve(exercise)
-        # A renderer that fails (a circuit tool that exits with an error or times out)
-        # raises DeriveError: it becomes a problem at the exercise, as a bad value does.
-        with exercise.located(""):
-            rendered = page(solved, solutions=solutions, downloads=True)
-    except SpecError as exc:
-        _warn(exc)
-        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {exercise.title}\n\n"
-                f":::{{error}}\nThis exercise could not be derived: {exc.detail}\n:::\n")
-        write_if_changed(folder / f"{exercise.id}.md", text)
-        return {f"{exercise.id}.md"}
-    written = {f"{exercise.id}.md"}
-    for name, content in sorted(rendered.files.items()):
-        write_if_changed(folder / name, content)
-        written.add(name)
-    write_if_changed(folder / f"{exercise.id}.md", f"{MARKER} {key} -->\n{rendered.text}")
-    return written
-
-
 def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
     from derive.render.tables import table
 
-    relative = os.path.relpath(source, folder)
-    rows = [[f"[{e.title}](#exercise-{e.id})", _function_cell(e),
+    rows = [[f"[{e.title}]({e.id}.md)", _function_cell(e),
              "worked example" if e.solution == "open" else "exercise"] for e in spec.exercises]
-    lines = [f"{MARKER} index -->", f"# {spec.title}", "", f"```{{derive-source}} {relative}\n```",
-             "", spec.description.strip(), "", table(["exercise", "function", "solution"], rows),
+    # No dependency on the exercise file: this text changes exactly when the index must
+    # be read again, and a change to one exercise should not make Sphinx reread the index.
+    lines = [f"{MARKER} index -->", f"# {spec.title}", "", spec.description.strip(), "", table(["exercise", "function", "solution"], rows),
              "```{toctree}", ":hidden:", ":titlesonly:", "",
              *(e.id for e in spec.exercises), "```", ""]  # fmt: skip
     return "\n".join(lines)
@@ -259,6 +245,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
         out.write(text)
+    Path(temporary).chmod(0o644)  # as a file written the usual way (mkstemp gives 0600)
     Path(temporary).replace(path)
     return True
 

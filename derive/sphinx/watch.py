@@ -43,13 +43,17 @@ def watch(rebuild: Callable[[], object], sources: Sequence[Path], out: Path, por
 
 
 def _stamps(sources: Sequence[Path], out: Path) -> dict[str, float]:
-    """Modification times of the sources, leaving out built and generated files."""
+    """Modification times of the sources, leaving out built and generated files (the
+    output, the staging folder and the environment beside it: see derive.sphinx.publish)."""
+    from derive.sphinx.publish import old_of, staging_of
+
+    built = {p.absolute() for p in (out, staging_of(out), old_of(out), out.parent / ".doctrees")}
     stamps: dict[str, float] = {}
     for source in sources:
         files = [source] if source.is_file() else [
             p for p in source.rglob("*") if p.is_file() and "_build" not in p.parts
             and "exercises" not in p.relative_to(source).parts[:1]]  # fmt: skip
         for path in files:
-            if out not in path.parents:
+            if built.isdisjoint(path.absolute().parents):
                 stamps[str(path)] = path.stat().st_mtime
     return stamps

@@ -1,0 +1,86 @@
+"""Deriving and rendering the exercises whose pages are out of date.
+
+Each exercise is independent of the others, so a build with many pages to write derives
+them in worker processes (`jobs`, by default one per CPU this process may use), and the
+pages come back in the file's order: the bytes written do not depend on the number of
+workers. A few pages are derived here (starting workers costs more than it saves).
+
+A problem in an exercise comes back as (path, line, column, message), not as an
+exception object, so it crosses from a worker process intact.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+
+from derive.errors import SpecError
+from derive.spec import Exercise
+
+MARKER = "<!-- derive:"
+POOL_FROM = 16
+"""Pages to write from which worker processes are used."""
+
+Problem = tuple[str, int, int, str]
+Rendered = tuple[dict[str, str], list[Problem]]
+"""The files of one exercise's page (name -> text, the page ID.md included) and its
+problems."""
+
+
+def render(exercise: Exercise, key: str, solutions: bool) -> Rendered:
+    from derive.pipeline import solve
+    from derive.render.myst import page
+
+    try:
+        solved = solve(exercise)
+        # A renderer that fails (a circuit tool that exits with an error or times out)
+        # raises DeriveError: it becomes a problem at the exercise, as a bad value does.
+        with exercise.located(""):
+            rendered = page(solved, solutions=solutions, downloads=True)
+    except SpecError as exc:
+        problems = [(e.path, e.line, e.column, e.detail) for e in getattr(exc, "errors", (exc,))]
+        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {exercise.title}\n\n"
+                f":::{{error}}\nThis exercise could not be derived: {exc.detail}\n:::\n")
+        return {f"{exercise.id}.md": text}, problems
+    files = dict(sorted(rendered.files.items()))
+    files[f"{exercise.id}.md"] = f"{MARKER} {key} -->\n{rendered.text}"
+    return files, []
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def render_all(work: Sequence[tuple[Exercise, str]], solutions: bool,
+               jobs: int = 0) -> Iterator[Rendered]:  # fmt: skip
+    """render() of each (exercise, key), in order; `jobs` workers (0: one per CPU)."""
+    jobs = jobs or available_cpus()
+    if jobs < 2 or len(work) < POOL_FROM:
+        for exercise, key in work:
+            yield render(exercise, key, solutions)
+        return
+    # spawn, not fork: the parent may run threads (a progress bar, the --watch server)
+    pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
+    try:
+        yield from pool.imap(_render, [(e, k, solutions) for e, k in work])
+    except BaseException:  # Ctrl-C or a failure: stop the workers now, not after their work
+        pool.terminate()
+        raise
+    finally:
+        pool.close()
+        pool.join()
+
+
+def _render(task: tuple[Exercise, str, bool]) -> Rendered:
+    return render(*task)
+
+
+def _worker() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the build itself answers it
+    (one line, exit 130); a worker only stops."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
