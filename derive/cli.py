@@ -153,7 +153,7 @@ def _check(args: argparse.Namespace) -> int:
         for exercise in spec.exercises:
             begun = time.perf_counter()
             try:
-                verdict = solve(exercise).derivation.check.verdict
+                verdict = solve(exercise, deep=False).derivation.check.verdict
             except SpecError as exc:
                 verdict = "invalid"
                 problems.extend(getattr(exc, "errors", (exc,)))

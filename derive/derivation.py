@@ -26,8 +26,16 @@ class Derivation:
     forward: Forward
     backward: Backward
     gradients: tuple[Gradient, ...]
-    """One per scalar input, in input order."""
+    """One per parameter (scalar input not given), in input order."""
     check: Check
+    given: tuple[str, ...] = ()
+    """Scalar inputs that are data (i1, t1, a bias input x2 = 1): kept in the graph with
+    their values, left out of `gradients`, the interpretation, the descent and the check."""
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The scalar inputs that are not given, in input order."""
+        return tuple(i for i in self.graph.inputs if i not in self.given)
 
     @property
     def value(self) -> Expr:
@@ -36,12 +44,12 @@ class Derivation:
 
     @property
     def gradient(self) -> dict[str, Expr]:
-        """Exact d f / d input for every scalar input, keyed by input id."""
+        """Exact d f / d input for every parameter, keyed by input id."""
         return {g.input: g.value.exact for g in self.gradients}
 
     @property
     def symbolic_gradient(self) -> dict[str, Expr]:
-        """Closed-form d f / d input for every scalar input."""
+        """Closed-form d f / d input for every parameter."""
         return {g.input: g.closed_form for g in self.gradients}
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +60,7 @@ class Derivation:
             "exact": {"value": sympy.sstr(self.value),
                       "gradient": {g.input: sympy.sstr(g.value.exact) for g in self.gradients}},
             "point": {k: sympy.sstr(v) for k, v in self.point.items()},
+            "given": list(self.given),
             "gradients": [g.to_dict() for g in self.gradients],
             "check": self.check.to_dict(),
             "graph": self.graph.to_dict(),

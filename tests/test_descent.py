@@ -141,9 +141,10 @@ def test_the_answer_says_why_the_gradient_is_recomputed(shipped: Workbook) -> No
     [question] = solution.exercise.questions
     text = [sentences.plain(s, 4) for s in sentences.answer(solution, question)]
     assert text == [
-        "Over 1 step with learning rate 0.1, the objective f fell from -28 to -1833/50 ≈ -36.66.",
-        "The gradient depends on the point: at the start it is (-4, -4, 7); at the updated "
-        "point it is (-4.7, -4.7, 7.8), so each step must recompute it where it stands.",
+        "f fell from -28 to -1833/50 = -36.66 in 1 step.",
+        "The gradient must be recomputed because it changes with the point: (-4, -4, 7) where "
+        "the step starts, (-4.7, -4.7, 7.8) after it; reusing the old one would step in a "
+        "direction that no longer holds.",
     ]
 
 
@@ -372,8 +373,9 @@ def test_growing_exact_forms_are_rounded_to_30_digits_and_flagged(shipped: Workb
     for u in (u for s in table.steps for u in s.updates if not u.rounded):
         assert u.new.exact.is_Rational or sympy.count_ops(u.new.exact) <= 40
     text = [sentences.plain(s, 4) for s in sentences.descent(solution)]
-    assert ("Exact forms grew too long after a few steps; from there the table carries 30 "
-            "significant digits.") in text
+    # the note names both precisions: what is carried (30 digits) and what is shown (4)
+    assert ("From step 2 on, the exact forms grow too long to carry: each new value is rounded "
+            "to 30 significant digits before the next step (the table shows 4).") in text
 
 
 def test_exact_irrational_values_that_stay_small_are_not_rounded() -> None:

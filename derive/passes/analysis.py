@@ -23,19 +23,30 @@ from derive.derivation import Derivation
 from derive.errors import DeriveError
 from derive.graph import Graph, Node
 from derive.ops import Value
+from derive.passes.hazards import (
+    EXP_OVERFLOW,
+    EXP_UNDERFLOW,
+    FLOAT_SATURATES,
+    SATURATED,
+    Hazard,
+    Saturation,
+    hazards,
+    possible,
+    saturation,
+    upstream_inputs,
+)
 from derive.spec.records import Limit
 from derive.symbolic import primitive
 from derive.timebox import within
 
+STATIONARY_INPUTS = 4
+"""Stationary points are sought only for functions of at most this many parameters."""
+
+__all__ = ["EXP_OVERFLOW", "EXP_UNDERFLOW", "FLOAT_SATURATES", "SATURATED", "Hazard",
+           "Saturation"]  # re-exported: the facts of one node live in passes.hazards
+
 LIMIT_SECONDS = 3.0
 """Budget for one SymPy limit; past it the limit is reported as unsettled."""
-SATURATED = 0.1
-"""An activation passing less than this share of its largest gradient is saturated."""
-EXP_OVERFLOW = 709.782712893384
-"""exp(a) overflows float64 for a above this (ln of the largest double)."""
-EXP_UNDERFLOW = -745.1332191019412
-"""exp(a) underflows to 0.0 in float64 for a below this."""
-STATIONARY_INPUTS = 4
 """Stationary points are sought only for functions of at most this many inputs."""
 
 
@@ -75,6 +86,14 @@ class LimitResult:
     """What the limit is taken of, with the other inputs at their values."""
     sides: tuple[tuple[str, Expr | None], ...]
     """("+", value) and/or ("-", value); None when SymPy did not settle within its budget."""
+    form: Expr | None = None
+    """The closed form before the other inputs are fixed (cos(z) for df/dz)."""
+
+    @property
+    def depends(self) -> bool:
+        """Whether the quantity depends on the moving input at all (df/dz = cos z does not
+        depend on y: its limit as y moves is not an effect of y)."""
+        return self.limit.variable in {s.name for s in self.expression.free_symbols}
 
     @property
     def behaviours(self) -> tuple[str, ...]:
@@ -88,41 +107,26 @@ class LimitResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Saturation:
-    node: str
-    source: str
-    op: str
-    """"sigmoid", "tanh" or "relu"."""
-    argument: Value
-    derivative: Value
-    """The activation's local derivative at the point."""
-    maximum: Expr
-    """The largest local derivative it can have (1/4 for sigmoid, 1 for tanh and relu)."""
-    ratio: float
-    saturated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Hazard:
-    """A numerical-stability fact about one node."""
-
-    kind: str
-    """"exp-overflow", "sigmoid-stable", "log1p", "logsumexp", "division", "sqrt-zero",
-    "bounded-trig"."""
-    node: str
-    source: str
-    argument: Value | None = None
-    """The node's argument at the point, where the fact concerns it."""
-    detail: Expr | None = None
-    """The u of log(1 + u), the denominator of a quotient, ..."""
-
-
-@dataclass(frozen=True, slots=True)
 class Sensitivity:
     input: str
     gradient: Value
     rank: int
     """1 for the largest |gradient|; equal gradients share a rank."""
+    blocked: Blocked | None = None
+    """For a gradient that is exactly 0: the node whose local derivative is 0 on its way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A node whose local derivative is exactly 0 at the point, cutting off an input."""
+
+    node: str
+    op: str
+    source: str
+    argument: Value | None
+    extremum: str = ""
+    """"maximum" or "minimum" when the node is a sine or cosine at one (its derivative is
+    0 there because the curve is flat)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,9 @@ class Stationary:
     line of stationary points). None when not settled (see `reason`)."""
     reason: str = ""
     """Why `points` is None: SymPy's solve is complete only for polynomial equations."""
+    fixed_sign: tuple[str, Expr, str] | None = None
+    """(input, closed form, ">" or "<") when one partial derivative has the same sign
+    everywhere: then `points` is empty, and this is why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +154,21 @@ class Analysis:
     """In input order; `rank` orders them."""
     stationary: Stationary | None
     """None when the function has more than STATIONARY_INPUTS inputs (not attempted)."""
+    variant_saturation: tuple[tuple[str, tuple[Saturation, ...]], ...] = ()
+    """The activations of each variant (labelled as in the exercise), at the same point."""
 
     @property
     def ranking(self) -> tuple[Sensitivity, ...]:
         return tuple(sorted(self.sensitivity, key=lambda s: (s.rank, self.sensitivity.index(s))))
 
 
-def analyse(d: Derivation, limits: Sequence[Limit] = ()) -> Analysis:
+def analyse(d: Derivation, limits: Sequence[Limit] = (),
+            variants: Sequence[tuple[str, Derivation]] = (), deep: bool = True) -> Analysis:
+    """The facts of `d`; `limits` are computed only because the exercise asks for them, and
+    `deep=False` (derive check) skips them and the search for stationary points."""
     graph = d.graph
+    if not deep:
+        limits = ()
     for limit in limits:
         if limit.variable not in graph.inputs:
             raise DeriveError(f"limit {limit.text!r}: {limit.variable!r} is not an input "
@@ -163,10 +177,11 @@ def analyse(d: Derivation, limits: Sequence[Limit] = ()) -> Analysis:
         tuple(r for node in graph.operations for r in _restrictions(graph, node)),
         tuple(_kinks(d)),
         tuple(result for limit in limits for result in _limits(d, limit)),
-        tuple(_saturation(d)),
-        tuple(h for node in graph.operations for h in _hazards(d, node)),
+        tuple(saturation(d)),
+        tuple(h for node in graph.operations for h in hazards(d, node)),
         _sensitivity(d),
-        _stationary(d) if len(graph.inputs) <= STATIONARY_INPUTS else None,
+        _stationary(d) if deep and len(d.parameters) <= STATIONARY_INPUTS else None,
+        tuple((label, tuple(saturation(v))) for label, v in variants),
     )
 
 
@@ -191,15 +206,8 @@ def _restrictions(graph: Graph, node: Node) -> list[Restriction]:
                 found.append((args[0], "zero", "gradient"))
     elif node.op == "pow":
         found.append((args[0], "nonpositive", "gradient"))
-    return [Restriction(node.id, node.source, expr, relation, affects, _possible(expr, relation))
+    return [Restriction(node.id, node.source, expr, relation, affects, possible(expr, relation))
             for expr, relation, affects in found if expr.free_symbols]  # fmt: skip
-
-
-def _possible(expr: Expr, relation: str) -> bool:
-    """False only when SymPy's assumptions on real inputs rule the condition out."""
-    ruled_out = {"zero": expr.is_nonzero, "nonpositive": expr.is_positive,
-                 "negative": expr.is_nonnegative, "pole": None}[relation]  # fmt: skip
-    return ruled_out is not True
 
 
 def _kinks(d: Derivation) -> list[Kink]:
@@ -212,15 +220,18 @@ def _limits(d: Derivation, limit: Limit) -> list[LimitResult]:
     graph = d.graph
     variable = graph.symbol(limit.variable)
     others = {graph.symbol(i): d.point[i] for i in graph.inputs if i != limit.variable}
-    targets = [("", graph.node(graph.output).expr)]
+    targets: list[tuple[str, Expr]] = [("", graph.node(graph.output).expr)]
     targets += [(g.input, g.closed_form) for g in d.gradients]
     sides = ("+", "-") if limit.side == "+-" else (limit.side,)
     results = []
     for of, expr in targets:
         fixed = primitive(expr.xreplace(others)).replace(
             sympy.Heaviside, lambda a, h=None: sympy.Piecewise((1, a > 0), (0, True)))
-        values = tuple((side, _limit(fixed, variable, limit.target, side)) for side in sides)
-        results.append(LimitResult(limit, of, fixed, values))
+        if variable in fixed.free_symbols:
+            values = tuple((side, _limit(fixed, variable, limit.target, side)) for side in sides)
+        else:  # the quantity does not depend on the moving input: it keeps its value
+            values = tuple((side, fixed) for side in sides)
+        results.append(LimitResult(limit, of, fixed, values, primitive(expr)))
     return results
 
 
@@ -249,71 +260,28 @@ def _behaviour(value: Expr | None) -> str:
     return "bounded" if value.is_finite else "unsettled"
 
 
-def _saturation(d: Derivation) -> list[Saturation]:
-    found = []
-    for node in d.graph.operations:
-        if node.op not in ("sigmoid", "tanh", "relu"):
-            continue
-        argument, out = d.forward.values[node.inputs[0]], d.forward.values[node.id]
-        if node.op == "sigmoid":
-            local = Value.of(out.exact * (1 - out.exact), out.approx * (1 - out.approx))
-            maximum = sympy.Rational(1, 4)
-        elif node.op == "tanh":
-            local = Value.of(1 - out.exact**2, 1 - out.approx**2)
-            maximum = sympy.S.One
-        else:
-            ctx = d.forward.context
-            local = Value(sympy.S.One, ctx.one) if argument.approx > 0 else Value(
-                sympy.S.Zero, ctx.zero)  # fmt: skip
-            maximum = sympy.S.One
-        ratio = float(local.approx) / float(maximum)
-        found.append(Saturation(node.id, node.source, node.op, argument, local, maximum, ratio,
-                                ratio < SATURATED))  # fmt: skip
-    return found
-
-
-def _hazards(d: Derivation, node: Node) -> list[Hazard]:
-    graph, values = d.graph, d.forward.values
-    argument = values[node.inputs[0]] if node.inputs else None
-    args = [graph.node(i) for i in node.inputs]
-    if node.op == "exp":
-        return [Hazard("exp-overflow", node.id, node.source, argument)]
-    if node.op == "sigmoid":
-        return [Hazard("sigmoid-stable", node.id, node.source, argument)]
-    if node.op in ("sin", "cos"):
-        return [Hazard("bounded-trig", node.id, node.source, argument)]
-    if node.op == "log":
-        inner = args[0]
-        found = []
-        one = _plus_one(graph, inner)
-        if one is not None:
-            found.append(Hazard("log1p", node.id, node.source, argument, one))
-        if inner.op == "add" and all(graph.node(i).op == "exp" for i in inner.inputs):
-            found.append(Hazard("logsumexp", node.id, node.source, argument))
-        return found
-    if node.op == "div" and args[1].expr.free_symbols and _possible(args[1].expr, "zero"):
-        return [Hazard("division", node.id, node.source, values[node.inputs[1]], args[1].expr)]
-    if node.op == "sqrt" and args[0].expr.free_symbols and _possible(args[0].expr, "zero"):
-        return [Hazard("sqrt-zero", node.id, node.source, argument, args[0].expr)]
-    return []
-
-
-def _plus_one(graph: Graph, node: Node) -> Expr | None:
-    """u when `node` is u + 1 or 1 + u as written (log of it is log1p(u)), else None."""
-    if node.op != "add":
-        return None
-    left, right = (graph.node(i) for i in node.inputs)
-    for one, other in ((left, right), (right, left)):
-        if one.op == "const" and one.expr == 1:
-            return other.expr
-    return None
-
-
 def _sensitivity(d: Derivation) -> tuple[Sensitivity, ...]:
     sizes = {g.input: _rounded(abs(g.value.approx)) for g in d.gradients}
     distinct = sorted(set(sizes.values()), reverse=True)
-    return tuple(Sensitivity(g.input, g.value, distinct.index(sizes[g.input]) + 1)
+    return tuple(Sensitivity(g.input, g.value, distinct.index(sizes[g.input]) + 1,
+                             _blocked(d, g.input) if g.value.exact == 0 else None)
                  for g in d.gradients)  # fmt: skip
+
+
+def _blocked(d: Derivation, input_id: str) -> Blocked | None:
+    """The first node (from the output) whose local derivative toward `input_id` is 0."""
+    graph = d.graph
+    for step in d.backward.steps:
+        if step.local_value.exact != 0 or input_id not in upstream_inputs(graph, step.input):
+            continue
+        node = graph.node(step.node)
+        argument = d.forward.values[node.inputs[0]] if node.inputs else None
+        extremum = ""
+        if node.op in ("sin", "cos"):
+            out = d.forward.exact(node.id)
+            extremum = "maximum" if out == 1 else "minimum" if out == -1 else ""
+        return Blocked(node.id, node.op, node.source, argument, extremum)
+    return None
 
 
 def _rounded(size: Any) -> Any:
@@ -323,12 +291,18 @@ def _rounded(size: Any) -> Any:
 
 def _stationary(d: Derivation) -> Stationary:
     graph = d.graph
-    symbols = [graph.symbol(i) for i in graph.inputs]
-    forms = [primitive(g.closed_form) for g in d.gradients]
+    data = {graph.symbol(i): d.point[i] for i in d.given}
+    symbols = [graph.symbol(i) for i in d.parameters]
+    forms = [primitive(g.closed_form).xreplace(data) for g in d.gradients]
+    for g, form in zip(d.gradients, forms, strict=True):
+        sign = _sign(form)
+        if sign is not None:  # this partial is never zero, so neither is the gradient
+            return Stationary((), fixed_sign=(g.input, g.closed_form.xreplace(data), sign))
 
     numerators = [sympy.fraction(sympy.together(form))[0] for form in forms]
     if not all(n.is_polynomial(*symbols) for n in numerators):
-        return Stationary(None, "the gradient is not a rational function of the inputs")
+        return Stationary(None, "no partial derivative keeps one sign, and the equations are "
+                                "not polynomial (SymPy solves only those)")
 
     def solve() -> list[dict[Any, Expr]]:
         found = sympy.solve(numerators, symbols, dict=True)
@@ -340,12 +314,28 @@ def _stationary(d: Derivation) -> Stationary:
         solutions = None
     if solutions is None:
         return Stationary(None, "SymPy did not settle the equations in time")
-    by_name = {graph.symbol(i): i for i in graph.inputs}
+    by_name = {graph.symbol(i): i for i in d.parameters}
     points = tuple(
         tuple((by_name[k], v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0])))
         for s in solutions
     )
     return Stationary(tuple(sorted(points, key=str)))
+
+
+def _sign(form: Expr) -> str | None:
+    """">" or "<" when SymPy proves the form positive or negative for all real inputs,
+    as written or over a common denominator (-x0 sigma(a)(1 - sigma(a)) is negative only
+    once 1 - 1/(1 + e^-a) becomes e^-a/(1 + e^-a)); None otherwise or out of time."""
+    def decide(expr: Expr) -> str | None:
+        return ">" if expr.is_positive else "<" if expr.is_negative else None
+
+    found = decide(form)
+    if found is not None or sympy.count_ops(form) > 60:
+        return found
+    try:
+        return within(LIMIT_SECONDS, lambda: decide(sympy.together(form)))
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return None
 
 
 def _finite(value: Expr) -> bool:

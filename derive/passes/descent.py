@@ -49,6 +49,22 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
+class Activation:
+    """A sigmoid or tanh node at one step's point: why the gradient through it changes."""
+
+    node: str
+    op: str
+    input: str
+    """The node feeding it (its pre-activation)."""
+    argument: Value
+    local: Value
+    """Its local derivative at the argument (sigma(1 - sigma), 1 - tanh^2), to 30 digits."""
+    upstream: Value
+    """The gradient of the objective with respect to the node (for E = (f - 1)^2/2 and the
+    node f, the error factor f - 1)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DescentStep:
     number: int
     """1 for the first step."""
@@ -59,6 +75,15 @@ class DescentStep:
     updates: tuple[Update, ...]
     objective_after: Value | None
     """The objective at the updated point; None when that point is outside the domain."""
+    activations: tuple[Activation, ...] = ()
+
+    @property
+    def change(self) -> Value | None:
+        """objective_after - objective (to 30 digits), or None outside the domain."""
+        if self.objective_after is None:
+            return None
+        delta = self.objective_after.approx - self.objective.approx
+        return Value(sympy.Float(mpmath.nstr(delta, ROUNDED_DIGITS), ROUNDED_DIGITS), delta)
 
     def to_dict(self) -> dict[str, Any]:
         after = None if self.objective_after is None else self.objective_after.to_dict()
@@ -130,6 +155,7 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
     for number in range(1, steps + 1):
         assert fwd is not None
         grads = backward(graph, fwd).gradients
+        activations = _activations(graph, fwd, grads)
         updates = tuple(_update(p, fwd.values[p], grads[p], learning_rate, sign)
                         for p in parameters)  # fmt: skip
         point = {**point, **{u.parameter: u.new.exact for u in updates}}
@@ -141,7 +167,7 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
             after, stopped = None, f"after step {number} the point leaves the domain: {exc}"
         records.append(DescentStep(
             number, {i: fwd.values[i] for i in graph.inputs}, fwd.values[graph.output], updates,
-            None if after is None else after.values[graph.output]))  # fmt: skip
+            None if after is None else after.values[graph.output], activations))  # fmt: skip
         if after is None:
             break
         fwd = after
@@ -151,6 +177,19 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
                    ascent, tuple(records), stopped, form,
                    None if final is None else {p: final[p] for p in parameters},
                    Value.of(learning_rate, to_mp(learning_rate, start_context)))
+
+
+def _activations(graph: Graph, fwd: Forward, grads: Mapping[str, Value]) -> tuple[Activation, ...]:
+    found = []
+    for node in graph.operations:
+        if node.op not in ("sigmoid", "tanh") or node.id not in grads:
+            continue
+        out = fwd.values[node.id].approx
+        local = out * (1 - out) if node.op == "sigmoid" else 1 - out**2
+        exact = sympy.Float(mpmath.nstr(local, ROUNDED_DIGITS), ROUNDED_DIGITS)
+        found.append(Activation(node.id, node.op, node.inputs[0], fwd.values[node.inputs[0]],
+                                Value(exact, local), grads[node.id]))  # fmt: skip
+    return tuple(found)
 
 
 def _update(parameter: str, current: Value, gradient: Value, rate: Expr, sign: int) -> Update:

@@ -90,8 +90,8 @@ def program(d: Derivation) -> str:
         local = printer.parenthesize(step.local, PRECEDENCE["Mul"])  # d * (1 + tan(a)**2)
         backward.append(f"    {gradient[step.input]} += {gradient[step.node]} * {local}"
                         f"  # {step.rule}")  # fmt: skip
-    backward.append("    return {" + ", ".join(f'"{i}": {gradient[i]}' for i in graph.inputs)
-                    + "}")  # fmt: skip
+    backward.append("    return {" + ", ".join(f'"{i}": {gradient[i]}' for i in d.parameters)
+                    + "}")  # the gradient of the parameters: given data gets none  # fmt: skip
 
     call = []
     vectors = dict(graph.vectors)

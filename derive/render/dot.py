@@ -43,7 +43,12 @@ def circuit(d: Derivation, digits: int = 4, name: str = "circuit") -> str:
         _statement("edge", arrowsize="0.6", color=MUTED, fontname="Helvetica", fontsize="10"),
     ]  # fmt: skip
     for node in graph.nodes:
-        if node.op == "input":  # the total gradient, the sum over the input's wires
+        if node.op == "input" and node.id in d.given:  # data: its value, and no gradient
+            value = decimal(values[node.id].approx, digits)
+            label = (f'<<B>{escape(node.id)}</B><BR/><FONT POINT-SIZE="9" COLOR="{MUTED}">'
+                     f"= {escape(value)}</FONT>>")
+            lines.append(_node(node.id, shape="plaintext", label=label))
+        elif node.op == "input":  # the total gradient, the sum over the input's wires
             total = decimal(d.backward.gradients[node.id].approx, digits)
             label = (f'<<B>{escape(node.id)}</B><BR/><FONT POINT-SIZE="9" COLOR="{GRADIENT}">'
                      f"{escape(total)}</FONT>>")

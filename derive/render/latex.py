@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from derive.render import math, sentences
+from derive.render import math, sentences, tables
 from derive.render.code import program
 from derive.solution import Solution
 
@@ -49,7 +49,7 @@ def _solution(s: Solution, digits: int) -> list[str]:
     out = [r"\section*{Forward pass}", _table("rlll", ["node", "operation", "values", "decimal"], [
         [f"${math.name(n.id)}$",
          f"${math.name(n.id)} = {math.operation(n.op, [graph.argument(i) for i in n.inputs])}$",
-         f"${math.operation(n.op, [values[i].exact for i in n.inputs])}$",
+         f"${math.operation(n.op, [tables.readable(values[i], digits) for i in n.inputs])}$",
          f"${math.decimal(values[n.id].approx, digits)}$"] for n in graph.operations])]  # fmt: skip
     out += [r"\section*{Backward pass}", _table("lllll", [
         "node", "into", "rule", "local derivative", "downstream"], [
@@ -57,7 +57,8 @@ def _solution(s: Solution, digits: int) -> list[str]:
          f"${math.partial(st.node, st.input)} = {math.tex(st.local)}$",
          f"${math.decimal(st.downstream.approx, digits)}$"] for st in d.backward.steps])]  # fmt: skip
     out += [r"\section*{Gradient}", _table("lll", ["gradient", "closed form", "value"], [
-        [f"${math.partial(graph.output, g.input)}$", f"${math.tex(g.closed_form)}$",
+        [f"${math.partial(graph.output, g.input)}$", f"${math.tex(g.closed_form)}$" if
+         tables.short_enough(g.closed_form, tables.SHORT_FORM) else "(long: see above)",
          f"${math.value(g.value, digits)}$"] for g in d.gradients])]  # fmt: skip
     out.append(escape(f"Check: the backward pass, SymPy's diff and finite differences "
                       f"{d.check.verdict} (largest relative difference "

@@ -18,7 +18,7 @@ from sympy.printing.precedence import precedence
 from derive.language import Function, Tree
 from derive.numeric import to_mp
 from derive.ops import Value
-from derive.render.notation import POWER, PRODUCT, SUM, apply, too_long
+from derive.render.notation import POWER, PRODUCT, SUM, apply, shows_exactly, too_long
 
 ATOM = 1000
 
@@ -90,9 +90,11 @@ def operation(op: str, arguments: Sequence[Expr]) -> str:
                  latex=True)  # fmt: skip
 
 
-def decimal(approx: Any, digits: int) -> str:
-    """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}."""
-    printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2))
+def decimal(approx: Any, digits: int, zeros: bool = False) -> str:
+    """A decimal in LaTeX: 0.7311, -12, 1.5 \\times 10^{-47}; `zeros` keeps trailing zeros
+    to the digits asked (1.850: a rounded value shows all its significant digits)."""
+    printed = str(mpmath.nstr(approx, digits, min_fixed=-4, max_fixed=digits + 2,
+                              strip_zeros=not zeros))  # fmt: skip
     printed = printed.removesuffix(".0")
     mantissa, _, exponent = printed.partition("e")
     if not exponent:
@@ -108,7 +110,10 @@ def value(v: Value, digits: int) -> str:
     if too_long(v.exact) or (v.exact.is_Rational and len(str(v.exact)) > 20):
         return f"\\approx {approx}"  # long forms, and the 30-digit rationals of descent
     exact = tex(v.exact)
-    return approx if exact == approx else f"{exact} \\approx {approx}"
+    if exact == approx:
+        return approx
+    relation = "=" if shows_exactly(v, digits) else "\\approx"
+    return f"{exact} {relation} {approx}"
 
 
 def written(function: Function) -> str:
@@ -153,13 +158,13 @@ def short(v: Value | Expr, digits: int = 4) -> str:
     other short ones, else the decimal of `v` (a Value) to `digits` digits."""
     exact = v.exact if isinstance(v, Value) else v
     if exact.is_Rational and len(str(exact)) <= 12:
-        if exact.is_Integer or _terminates(exact):
+        if exact.is_Integer or terminates(exact):
             return str(exact) if exact.is_Integer else decimal(to_mp(exact), 30)
         return tex(exact)
-    return decimal(v.approx if isinstance(v, Value) else to_mp(exact), digits)
+    return decimal(v.approx if isinstance(v, Value) else to_mp(exact), digits, zeros=True)
 
 
-def _terminates(q: Expr) -> bool:
+def terminates(q: Expr) -> bool:
     """Whether a rational has a finite decimal expansion (its denominator is 2^a 5^b)."""
     denominator = int(q.q)
     for prime in (2, 5):
@@ -245,6 +250,14 @@ FORMULAS: dict[str, tuple[str, str]] = {
     "tanh prime": ("\\tanh'", "tanh'"), "(": ("(", "("), ") = ": (") = ", ") = "),
     "rank (": ("\\;(", " ("), ")": (")", ")"), "[": ("\\left(", "("), "]": ("\\right)", ")"),
     ", ": (", ", ", "), " = 0": (" = 0", " = 0"),
+    "relu prime": ("\\operatorname{ReLU}'", "relu'"), "|": ("\\lvert ", "|"),
+    "|end": ("\\rvert", "|"),
+    "sigmoid bound": ("\\sigma'(q) = \\sigma(q)\\,(1 - \\sigma(q)) \\le \\tfrac{1}{4}",
+                      "sigmoid'(q) = sigmoid(q) (1 - sigmoid(q)) <= 1/4"),
+    "tanh bound": ("\\tanh'(q) = 1 - \\tanh^{2} q \\le 1", "tanh'(q) = 1 - tanh(q)^2 <= 1"),
+    "relu bound": ("\\operatorname{ReLU}'(q) = 1", "relu'(q) = 1"),
+    "q > 0": ("q > 0", "q > 0"), "q < 0": ("q < 0", "q < 0"), "q": ("q", "q"),
+    "q = 0": ("q = 0", "q = 0"), "|q|": ("\\lvert q\\rvert", "|q|"),
 }  # fmt: skip
 """Fixed formulas of the analysis sentences, in LaTeX and in plain text."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sympy import Rational
+
 from derive.derivation import Derivation
 from derive.render import math, sentences, tables
 from derive.render.code import program
@@ -82,7 +84,8 @@ def _assignment(name: str, value: object) -> str:
     if isinstance(value, tuple):
         items = ", ".join(math.tex(v) for v in value)
         return f"${math.name(name)} = {math.grouped(items)}$"
-    return f"${math.name(name)} = {math.tex(value)}$"
+    shown = math.short(value) if isinstance(value, Rational) else math.tex(value)  # 0.05
+    return f"${math.name(name)} = {shown}$"
 
 
 def _where(d: Derivation, name: str) -> str:

@@ -9,9 +9,13 @@ a negative number counts as a sum).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+import mpmath
 from sympy import Expr, preorder_traversal
 from sympy.printing.precedence import PRECEDENCE
+
+from derive.ops import Value
 
 SUM, PRODUCT, POWER = PRECEDENCE["Add"], PRECEDENCE["Mul"], PRECEDENCE["Pow"]
 
@@ -94,3 +98,12 @@ def too_long(exact: Expr) -> bool:
         if count > LONG_EXACT or (node.is_Rational and len(str(node.p)) + len(str(node.q)) > 16):
             return True
     return False
+
+
+def shows_exactly(v: Value, digits: int) -> bool:
+    """Whether the decimal to `digits` digits is the exact value itself (-817/50 = -16.34):
+    then "=" joins them, and "≈" only a rounded decimal."""
+    if not v.exact.is_Rational:
+        return False
+    printed = str(mpmath.nstr(v.approx, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+    return Fraction(printed) == Fraction(int(v.exact.p), int(v.exact.q))

@@ -6,14 +6,48 @@ Formatting only: every number is read from the Derivation, Descent or Solution.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
-from sympy import Expr
+import mpmath
+import sympy
+from sympy import Expr, preorder_traversal
 
 from derive.derivation import Derivation
 from derive.ops import Value
-from derive.passes.descent import Descent
+from derive.passes.descent import Descent, Update
 from derive.render import math
-from derive.render.notation import too_long
+
+SHORT_EXACT = 12
+"""An exact value is printed only while its form has at most this many nodes (sigma(1)
+has 2, (-1 + sigma(1))^2/2 has 8) and no long fractions; beyond it the decimal stands alone
+and one note under the table says so."""
+SHORT_LATEX = 64
+"""... and whose LaTeX is at most this long (a sum of two nested sigmoids is not)."""
+SHORT_FORM = 60
+"""The same limit for closed-form gradients (formulas in the inputs, not values)."""
+LONG_NOTE = ("Exact forms longer than {limit} terms (or {latex} characters of LaTeX) are not "
+             "printed: their decimals, to {digits} significant digits, stand alone.")
+FORM_NOTE = ("Closed forms longer than {limit} terms are left out: the backward table above "
+             "builds each gradient step by step.")
+
+
+def short_enough(expr: Expr, limit: int = SHORT_EXACT) -> bool:
+    """Whether an exact form is short enough to print (see SHORT_EXACT): at most `limit`
+    nodes (counted with an early stop) and no fraction with long digits."""
+    for count, node in enumerate(preorder_traversal(expr), 1):
+        if count > limit or (node.is_Rational and len(str(node.p)) + len(str(node.q)) > 16):
+            return False
+    return limit != SHORT_EXACT or len(math.tex(expr)) <= SHORT_LATEX
+
+
+def rounded(v: Value, digits: int) -> str:
+    """A value's decimal: a rounded one keeps its trailing zeros to `digits` digits
+    (0.58983580), an exact one is printed as it is (-12, 0.5)."""
+    return math.decimal(v.approx, digits, zeros=not v.exact.is_Rational)
+
+
+def note(text: str) -> str:
+    return f"\n*{text}*\n"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
@@ -45,58 +79,97 @@ def exact(expr: Expr) -> str:
 
 def forward_table(d: Derivation, digits: int) -> str:
     graph, values = d.graph, d.forward.values
-    rows = []
+    rows, dropped = [], False
     for step, node in enumerate(graph.operations, 1):
         arguments = [graph.argument(i) for i in node.inputs]
-        at_point = [values[i].exact for i in node.inputs]
+        short = short_enough(values[node.id].exact)
+        dropped = dropped or not short
         rows.append([
             str(step), m(math.name(node.id)),
             m(f"{math.name(node.id)} = {math.operation(node.op, arguments)}"),
-            m(math.operation(node.op, at_point) if not any(map(too_long, at_point)) else
-              math.ELLIPSIS),
-            exact(values[node.id].exact) if not too_long(values[node.id].exact) else "",
-            m(math.decimal(values[node.id].approx, digits)),
+            m(math.operation(node.op, [readable(values[i], digits) for i in node.inputs])),
+            exact(values[node.id].exact) if short else "",
+            m(rounded(values[node.id], digits)),
         ])  # fmt: skip
-    return table(["step", "node", "operation", "with values", "exact", "decimal"], rows,
-                 "rllllr")  # fmt: skip
+    header = ["step", "node", "operation", "with values", "exact", "decimal"]
+    if all(row[4] == "" for row in rows):  # no exact form is short: the column goes
+        header.pop(4)
+        rows = [row[:4] + row[5:] for row in rows]
+    text = table(header, rows, "rlll" + "l" * (len(header) == 6) + "r")
+    return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits)) if dropped else "")
+
+
+def readable(v: Value, digits: int) -> Expr:
+    """A value for printing inside an operation: exact while short (a decimal fraction such
+    as 3/20 as the decimal 0.15 it is), else its decimal to `digits` digits."""
+    if v.exact.is_Rational and not v.exact.is_Integer and math.terminates(v.exact) and len(
+            str(v.exact)) <= 12:  # fmt: skip
+        return sympy.Float(math.short(v), 15)
+    if short_enough(v.exact):
+        return v.exact
+    return sympy.Float(_plain(v.approx, digits), digits)
+
+
+def _plain(approx: object, digits: int) -> str:
+    """A decimal without exponent notation, for arithmetic on what is printed."""
+    return str(mpmath.nstr(approx, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
 
 
 def backward_table(d: Derivation, digits: int) -> str:
     """One row per chain-rule step: the wire, the rule, the local derivative (symbolic and
-    at the point) and upstream x local = downstream written out."""
+    at the point) and upstream x local = downstream written out. The parts of a cell are
+    separate formulas, so that a narrow column wraps between them."""
     rows = []
     for step in d.backward.steps:
-        local = f"{math.partial(step.node, step.input)} = {math.tex(step.local)}"
+        local = m(f"{math.partial(step.node, step.input)} = {math.tex(step.local)}")
         if not step.local.is_Number:
-            local += f" {math.equals(step.local_value, digits)}"
-        product = math.chain_product(math.short(step.upstream, digits),
-                                     math.short(step.local_value, digits),
-                                     math.short(step.downstream, digits))
-        rows.append([m(math.edge(step.node, step.input)), step.rule, m(local), m(product)])
+            local += " " + m(math.equals(step.local_value, digits))
+        up, loc, down = (math.short(v, digits) for v in (step.upstream, step.local_value,
+                                                          step.downstream))
+        product = math.chain_product(up, loc, down)
+        left, _, right = product.rpartition(" = ")
+        rows.append([m(math.edge(step.node, step.input)), step.rule, local,
+                     f"{m(left)} {m('= ' + right)}"])  # fmt: skip
     return table(["gradient flows", "rule", "local derivative", "upstream × local = downstream"],
                  rows)
 
 
 def fan_out(d: Derivation, digits: int) -> list[str]:
-    """One line per node whose gradient adds several contributions."""
+    """One line per node whose gradient adds several contributions; each term is its own
+    formula, so that a long sum wraps between terms on a narrow screen."""
     out = d.graph.output
     lines = []
     for gather in d.backward.gathers:
         parts = [d.backward.steps[i] for i in gather.steps]
-        terms = " + ".join(math.signed(math.decimal(p.downstream.approx, digits)) for p in parts)
+        terms = [math.signed(math.decimal(p.downstream.approx, digits)) for p in parts]
         total = math.decimal(gather.total.approx, digits)
         sources = ", ".join(math.name(p.node) for p in parts)
+        sum_ = " ".join([m(f"{math.partial(out, gather.node)} = {terms[0]}"),
+                         *(m(f"+ {t}") for t in terms[1:]), m(f"= {total}")])  # fmt: skip
         lines.append(f"{m(math.name(gather.node))} feeds {m(sources)}, so its gradient adds "
-                     f"the contributions: {m(f'{math.partial(out, gather.node)} = {terms} = {total}')}")
+                     f"the contributions: {sum_}")
     return lines
 
 
 def gradient_table(d: Derivation, digits: int) -> str:
     out = d.graph.output
-    rows = [[m(math.partial(out, g.input)), m(math.tex(g.closed_form)),
-             exact(g.value.exact) if not too_long(g.value.exact) else "",
-             m(math.decimal(g.value.approx, digits))] for g in d.gradients]  # fmt: skip
-    return table(["gradient", "closed form", "exact", "decimal"], rows, "lllr")
+    rows, dropped, long_forms = [], False, False
+    for g in d.gradients:
+        short = short_enough(g.value.exact)
+        form = short_enough(g.closed_form, SHORT_FORM)
+        dropped, long_forms = dropped or not short, long_forms or not form
+        rows.append([m(math.partial(out, g.input)), m(math.tex(g.closed_form)) if form else "",
+                     exact(g.value.exact) if short else "",
+                     m(rounded(g.value, digits))])  # fmt: skip
+    header = ["gradient", "closed form", "exact", "decimal"]
+    keep = [i for i in range(4) if i in (0, 3) or any(row[i] for row in rows)]
+    text = table([header[i] for i in keep], [[row[i] for i in keep] for row in rows],
+                 "".join("lllr"[i] for i in keep))  # fmt: skip
+    if long_forms:
+        text += note(FORM_NOTE.format(limit=SHORT_FORM))
+    if dropped:
+        text += note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits))
+    return text
 
 
 def check_table(d: Derivation, digits: int) -> str:
@@ -118,27 +191,67 @@ def descent_table(table_: Descent, digits: int) -> str:
     rows = []
     for step in table_.steps:
         for i, u in enumerate(step.updates):
-            update = math.update(math.short(u.current, digits), sign, rate,
-                                 math.short(u.gradient, digits), math.short(u.new, digits))
+            shown = _update_digits(u, table_.learning_rate, sign, digits)
+            current, gradient, new = (math.short(x, shown) for x in (u.current, u.gradient, u.new))
             rows.append([str(step.number) if i == 0 else "", m(math.name(u.parameter)),
-                         m(math.short(u.current, digits)), m(math.short(u.gradient, digits)),
-                         m(update), m(math.short(u.new, digits))])  # fmt: skip
+                         m(current), m(gradient), m(math.update(current, sign, rate, gradient, new)),
+                         m(new)])  # fmt: skip
     return table(["step", "parameter", "current", "gradient", "update", "new value"], rows,
                  "rlllll")  # fmt: skip
 
 
+def _update_digits(u: Update, rate: Expr, sign: str, digits: int) -> int:
+    """The fewest digits (at least the page's) at which the printed update adds up: the
+    printed current value minus rate times the printed gradient, rounded like the new value,
+    is the printed new value (1.894 - 2*0.02229 = 1.849, so 1.85 needs more digits)."""
+    if not rate.is_Rational:
+        return digits
+    alpha = Decimal(int(rate.p)) / Decimal(int(rate.q))
+    for shown in range(digits, digits + 8):
+        printed = [math.short(x, shown) for x in (u.current, u.gradient, u.new)]
+        if any(not _is_decimal(p) for p in printed):
+            return digits  # an exact fraction (27/7) is printed: the row is exact
+        current, gradient, new = (Decimal(p) for p in printed)
+        total = current - alpha * gradient if sign == "-" else current + alpha * gradient
+        if _round(total, shown) == new:
+            return shown
+    return digits + 8
+
+
+def _is_decimal(printed: str) -> bool:
+    try:
+        Decimal(printed)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def _round(value: Decimal, digits: int) -> Decimal:
+    """`value` to `digits` significant digits (as mpmath rounds the printed decimals)."""
+    return Decimal(_plain(mpmath.mpf(str(value)), digits))
+
+
 def objective_table(table_: Descent, digits: int) -> str:
     name = math.name(table_.output)
-    rows = []
+    parameters = table_.parameters
+    rows, dropped = [], False
+
+    def cell(v: Value) -> str:
+        nonlocal dropped
+        if short_enough(v.exact):
+            return number(v, digits)
+        dropped = True
+        return m(math.decimal(v.approx, digits, zeros=True))
+
     for step in table_.steps:
-        point = ", ".join(math.decimal(step.point[i].approx, digits) for i in step.point)
-        after = "outside the domain" if step.objective_after is None else number(
-            step.objective_after, digits)  # fmt: skip
-        rows.append([str(step.number), m(math.grouped(point)),
-                     number(step.objective, digits), after])  # fmt: skip
-    inputs = ", ".join(math.name(i) for i in table_.steps[0].point)
-    return table(["step", f"point {m(f'({inputs})')}", f"{m(name)} before",
+        point = ", ".join(math.short(step.point[i], digits) for i in parameters)
+        after = "outside the domain" if step.objective_after is None else cell(
+            step.objective_after)  # fmt: skip
+        rows.append([str(step.number), m(math.grouped(point)), cell(step.objective), after])
+    inputs = ", ".join(math.name(i) for i in parameters)
+    text = table(["step", f"parameters {m(math.grouped(inputs))}", f"{m(name)} before",
                   f"{m(name)} after"], rows, "rlll")  # fmt: skip
+    return text + (note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits)) if dropped else "")
 
 
 def variants_table(variants: Sequence[tuple[str, Derivation]], digits: int) -> str:

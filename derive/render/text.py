@@ -16,7 +16,7 @@ from sympy.printing.str import StrPrinter
 from derive.derivation import Derivation
 from derive.graph import Graph, Node
 from derive.ops import Value
-from derive.render.notation import apply, too_long
+from derive.render.notation import apply, shows_exactly, too_long
 
 
 class TextPrinter(StrPrinter):
@@ -48,7 +48,8 @@ def both(value: Value, digits: int) -> str:
         return text(value.exact)
     if too_long(value.exact):
         return f"\u2248 {decimal(value.approx, digits)}"
-    return f"{text(value.exact)} \u2248 {decimal(value.approx, digits)}"
+    relation = "=" if shows_exactly(value, digits) else "\u2248"  # -817/50 = -16.34
+    return f"{text(value.exact)} {relation} {decimal(value.approx, digits)}"
 
 
 def definition(graph: Graph, node: Node) -> str:

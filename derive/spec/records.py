@@ -98,6 +98,8 @@ class Exercise:
     """Inputs drawn per student by `derive assign` and the exports; empty: none vary."""
     clean: bool = True
     """Whether students' variants must have clean numbers (see derive.assign.variants)."""
+    given: tuple[str, ...] = ()
+    """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"
     places: Mapping[str, Place] = field(default_factory=dict, repr=False, compare=False)
     """Where each value starts: "" (the exercise), "function", "at.x", "where.q", ..."""

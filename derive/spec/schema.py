@@ -36,7 +36,7 @@ EXERCISE_KEYS = {
     "id": "text", "title": "text", "function": "text", "where": "map", "at": "map",
     "descent": "map", "limits": "list", "questions": "list", "variants": "map",
     "solution": "text", "statement": "text", "instructions": "list", "notes": "text",
-    "digits": "int", "vary": "map", "clean": "bool",
+    "digits": "int", "given": "list", "vary": "map", "clean": "bool",
 }  # fmt: skip
 VARY_KEYS = {"from": "scalar", "to": "scalar", "step": "scalar"}
 MAX_VARY_VALUES = 10_000
@@ -200,6 +200,8 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
             fields["id"] = _identifier(r, value)
         elif key == "function":
             fields["function"] = r.expression(value, parse_function)
+        elif key == "given":
+            fields["given"] = tuple(text for text, _ in r.texts(value, "a given input"))
         elif key == "instructions":
             fields["instructions"] = tuple(text for text, _ in r.texts(value, "an instruction"))
         elif key == "questions":
