@@ -162,6 +162,18 @@ def test_positions_inside_quoted_and_folded_prose() -> None:
     assert (error.line, error.column) == (8, 12)
 
 
+def test_mathjax_commands_are_refused_outside_math_too() -> None:
+    """A learning system's MathJax (the Moodle and PrairieLearn exports) may typeset \\( \\)
+    in plain text, where \\href would make a javascript: link: refused in text as in math."""
+    line = "    statement: 'Text \\\\(\\href{javascript:alert(1)}{click}\\\\) here'"
+    text = ("exercises:\n  - id: a\n    title: A\n    function: f(x) = x\n    at: {x: 1}\n"
+            + line + "\n")  # fmt: skip
+    error = _single(text)
+    assert (error.line, error.column) == (6, line.index("\\href") + 1)
+    assert "\\href is not allowed in exercise prose, even outside math" in str(error)
+    assert checker.problems("Plain text with a {brace} and a \\frac{1}{2} is fine") == []
+
+
 def _single(text: str) -> SpecError:
     with pytest.raises(SpecError) as info:
         parse_spec(text, "ex.yaml")

@@ -129,9 +129,17 @@ def problems(text: str, inline: bool = False) -> list[Problem]:
                               "site)"))  # fmt: skip
         elif kind in ("math_inline", "math_inline_double", "math_block", "math_block_label"):
             _check_math(node.content, at, line, found)
-        elif kind == "text" and "{{" in node.content:
-            found.append((at("{{", line), "a substitution {{...}} is not allowed in "
-                                          "exercise prose"))  # fmt: skip
+        elif kind == "text":
+            if "{{" in node.content:
+                found.append((at("{{", line), "a substitution {{...}} is not allowed in "
+                                              "exercise prose"))  # fmt: skip
+            # Outside $...$ too: a learning system's MathJax may typeset \( \) in plain text.
+            problem = math_problem(node.content)
+            if problem is not None and problem[1].startswith("the command"):
+                offset, message = problem
+                command = node.content[offset:].split("{", 1)[0].split()[0]
+                found.append((at(command, line), message.replace(" in math", " in exercise "
+                              "prose, even outside math")))  # fmt: skip
         for child in node.children:
             visit(child, line)
 
