@@ -17,6 +17,7 @@ from sympy import Expr, Symbol
 
 from derive.errors import DeriveError, ParseError
 from derive.language import Function, Tree, parse_expression
+from derive.naming import Entry, node_ids, postorder
 from derive.ops import CONSTANTS, OPS
 
 MAX_NODES = 5_000
@@ -169,15 +170,6 @@ def _kind(value: object) -> str:
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-@dataclass(slots=True)
-class _Entry:
-    op: str
-    inputs: tuple[int, ...]
-    expr: Expr
-    source: str
-    name: str = ""
-
-
 class _Builder:
     """Builds pooled nodes (value numbering merges identical sub-expressions), then orders
     and names them."""
@@ -186,7 +178,7 @@ class _Builder:
         self.function, self.vectors = function, vectors
         self.where = {name: parse_expression(text) for name, text in where.items()}
         self.where_text = where
-        self.entries: list[_Entry] = []
+        self.entries: list[Entry] = []
         self.pool: dict[tuple[Any, ...], int] = {}
         self.bound: dict[str, int] = {}
         self.building: list[str] = []
@@ -340,19 +332,19 @@ class _Builder:
             raise ParseError(self.function.text, 1,
                              f"the graph would have more than {MAX_NODES} nodes")
         self.pool[key] = len(self.entries)
-        self.entries.append(_Entry(op, inputs, expr, source))
+        self.entries.append(Entry(op, inputs, expr, source))
         return len(self.entries) - 1
 
     def _assemble(self, declared: list[str], output: int) -> Graph:
         inputs = [self.pool[("input", c)] for name in declared for c in self._components(name)]
         first = set(inputs)
-        order = inputs + [i for i in _postorder(self.entries, output) if i not in first]
+        order = inputs + [i for i in postorder(self.entries, output) if i not in first]
         reached = set(order)
         for name, index in self.bound.items():
             if index not in reached:
                 raise ParseError(self.where_text[name], 1,
                                  f"where name {name!r} is not used in the function")
-        ids = self._ids(order, output)
+        ids = node_ids(self.entries, order, output, self.function)
         nodes = tuple(
             Node(ids[i], e.op, tuple(ids[j] for j in e.inputs), e.expr, e.source,
                  named=bool(e.name) or e.op == "input" or i == output)
@@ -367,53 +359,3 @@ class _Builder:
         if name in self.vectors:
             return [f"{name}{i}" for i in range(self.vectors[name])]
         return [name]
-
-    def _ids(self, order: list[int], output: int) -> dict[int, str]:
-        ids: dict[int, str] = {}
-        for i in order:
-            entry = self.entries[i]
-            if entry.op == "input":
-                ids[i] = entry.source
-            elif entry.name:
-                ids[i] = entry.name
-        taken = set(ids.values())
-        if output not in ids:
-            name = self.function.name
-            if name in taken and self.function.params is None:
-                name = next(n for n in ("f", "g", "h", "F", "out") if n not in taken)
-            elif name in taken:
-                raise ParseError(self.function.text, 1,
-                                 f"the function's name {name!r} is also an input",
-                                 "name the function differently, such as g(...) = ...")
-            ids[output] = name
-            taken.add(name)
-        counter = 0
-        for i in order:
-            if i in ids:
-                continue
-            if self.entries[i].op == "const":  # a literal is never an identifier: no clash
-                ids[i] = self.entries[i].source
-                continue
-            counter += 1
-            while f"v{counter}" in taken:
-                counter += 1
-            ids[i] = f"v{counter}"
-        return ids
-
-
-def _postorder(entries: list[_Entry], root: int) -> list[int]:
-    """Nodes reachable from `root`, each after its inputs, in written (left-to-right) order."""
-    order: list[int] = []
-    seen: set[int] = set()
-    stack: list[tuple[int, bool]] = [(root, False)]
-    while stack:
-        index, ready = stack.pop()
-        if ready:
-            order.append(index)
-            continue
-        if index in seen:
-            continue
-        seen.add(index)
-        stack.append((index, True))
-        stack.extend((i, False) for i in reversed(entries[index].inputs) if i not in seen)
-    return order

@@ -12,4 +12,5 @@ key, grading with carry-forward, and exports to Moodle XML and PrairieLearn.
     moodle.py        `derive export moodle`: Cloze questions in Moodle XML
     prairielearn.py  `derive export prairielearn`: one question folder per exercise
     files.py         files and folders written atomically
+    commands.py      the subcommands assign, grade and export, added to derive.cli's parser
 """
