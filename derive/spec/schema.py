@@ -18,7 +18,7 @@ MAX_FILE_BYTES = 5_000_000
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 TOPICS = ("domain", "limits", "stationary", "ranking", "stability", "saturation", "descent",
-          "activations")
+          "activations", "recompute")
 """What a question can be about; its answer is assembled from the facts of these kinds."""
 _TOPIC_WORDS = {
     "limits": ("approach", "limit", "large", "infinit", "tend", "grow"),
@@ -29,6 +29,7 @@ _TOPIC_WORDS = {
     "saturation": ("saturat",),
     "descent": ("update", "descent", "learning rate", "training", "converge"),
     "activations": ("activation",),
+    "recompute": ("recompute",),
 }
 FILE_KEYS = {"title": "text", "description": "text", "defaults": "map", "exercises": "list"}
 DEFAULT_KEYS = {"learning_rate": "scalar", "steps": "int", "digits": "int", "solution": "text"}
