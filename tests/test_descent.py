@@ -140,8 +140,8 @@ def test_the_answer_says_why_the_gradient_is_recomputed(shipped: Workbook) -> No
     solution = solution_of(shipped, "weight-update")
     [question] = solution.exercise.questions
     text = [sentences.plain(s, 4) for s in sentences.answer(solution, question)]
+    assert question.about == ("recompute",)  # not how much f fell: the question is why
     assert text == [
-        "f fell from -28 to -1833/50 = -36.66 in 1 step.",
         "The gradient must be recomputed because it changes with the point: (-4, -4, 7) where "
         "the step starts, (-4.7, -4.7, 7.8) after it; reusing the old one would step in a "
         "direction that no longer holds.",
@@ -373,9 +373,11 @@ def test_growing_exact_forms_are_rounded_to_30_digits_and_flagged(shipped: Workb
     for u in (u for s in table.steps for u in s.updates if not u.rounded):
         assert u.new.exact.is_Rational or sympy.count_ops(u.new.exact) <= 40
     text = [sentences.plain(s, 4) for s in sentences.descent(solution)]
-    # the note names both precisions: what is carried (30 digits) and what is shown (4)
+    # the note names both precisions: what is carried (30 digits) and what is shown (no one
+    # precision lets every row add up, so each row its own, from 4)
     assert ("From step 2 on, the exact forms grow too long to carry: each new value is rounded "
-            "to 30 significant digits before the next step (the table shows 4).") in text
+            "to 30 significant digits before the next step (each row of the update table shows "
+            "the fewest digits, at least 4, at which it adds up as printed).") in text
 
 
 def test_exact_irrational_values_that_stay_small_are_not_rounded() -> None:
