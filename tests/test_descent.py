@@ -113,9 +113,9 @@ def test_weight_update_keeps_the_notebooks_numbers_where_they_are_right(shipped:
 
 def test_weight_update_table_writes_each_update_out(shipped: Workbook) -> None:
     text = descent_table(table_of(solution_of(shipped, "weight-update")), 4)
-    assert "$2 - 0.1 \\cdot \\left(-4\\right) = 2.4$" in text
-    assert "$5 - 0.1 \\cdot \\left(-4\\right) = 5.4$" in text
-    assert "$-4 - 0.1 \\cdot 7 = -4.7$" in text
+    assert "$2 - 0.1 \\cdot \\left(-4\\right)$ $= 2.4$" in text
+    assert "$5 - 0.1 \\cdot \\left(-4\\right)$ $= 5.4$" in text
+    assert "$-4 - 0.1 \\cdot 7$ $= -4.7$" in text
 
 
 def test_linear_combination_at_minus_2_5_minus_4(shipped: Workbook) -> None:
@@ -133,7 +133,7 @@ def test_linear_combination_at_minus_2_5_minus_4(shipped: Workbook) -> None:
     assert step.objective_after is not None
     assert step.objective_after.exact == R(Fraction(-817, 50))  # (19/5)(-43/10)
     text = descent_table(table, 4)
-    assert "$-4 - 0.1 \\cdot 3 = -4.3$" in text
+    assert "$-4 - 0.1 \\cdot 3$ $= -4.3$" in text
 
 
 def test_the_answer_says_why_the_gradient_is_recomputed(shipped: Workbook) -> None:
@@ -232,7 +232,7 @@ def test_ascent_climbs_to_the_maximum() -> None:
     assert text == ("Over 4 steps with learning rate 0.25, the objective f rose from -9 to "
                     "-9/256 ≈ -0.03516.")  # fmt: skip
     plain = descent_table(table, 4)
-    assert "$0 + 0.25 \\cdot 6 = 1.5$" in plain
+    assert "$0 + 0.25 \\cdot 6$ $= 1.5$" in plain
 
 
 # --------------------------------------------------------------------------------------

@@ -96,9 +96,9 @@ NUMBERS = {
         "| $\\frac{\\partial f}{\\partial x}$ | $z$ | $-4$ | $-4$ |",
         "| $\\frac{\\partial f}{\\partial y}$ | $z$ | $-4$ | $-4$ |",
         "| $\\frac{\\partial f}{\\partial z}$ | $x + y$ | $3$ | $3$ |",
-        "$-2 - 0.1 \\cdot \\left(-4\\right) = -1.6$",  # the update at the point it is taken
-        "$5 - 0.1 \\cdot \\left(-4\\right) = 5.4$",
-        "$-4 - 0.1 \\cdot 3 = -4.3$",
+        "$-2 - 0.1 \\cdot \\left(-4\\right)$ $= -1.6$",  # the update at the point it is taken
+        "$5 - 0.1 \\cdot \\left(-4\\right)$ $= 5.4$",
+        "$-4 - 0.1 \\cdot 3$ $= -4.3$",
     ],
     "sigmoid-neuron": [
         "$0.73105858$",  # f = 0.7310585786300049, to the exercise's 8 digits

@@ -207,9 +207,10 @@ def descent_table(table_: Descent, digits: int) -> str:
         for i, u in enumerate(step.updates):
             shown = uniform or _row_digits(u, table_.learning_rate, table_.ascent, digits)
             current, gradient, new = (math.short(x, shown) for x in (u.current, u.gradient, u.new))
+            left, _, right = math.update(current, sign, rate, gradient, new).rpartition(" = ")
             rows.append([str(step.number) if i == 0 else "", m(math.name(u.parameter)),
-                         m(current), m(gradient), m(math.update(current, sign, rate, gradient, new)),
-                         m(new)])  # fmt: skip
+                         m(current), m(gradient), f"{m(left)} {m('= ' + right)}",
+                         m(new)])  # fmt: skip  (two formulas: a narrow column wraps at "=")
     return table(["step", "parameter", "current", "gradient", "update", "new value"], rows,
                  "rlllll")  # fmt: skip
 
