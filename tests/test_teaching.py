@@ -621,3 +621,31 @@ def test_named_nodes_where_the_notebook_names_them(pages: dict[str, str]) -> Non
         assert "v_{1}" not in pages[exercise_id], exercise_id
     assert "| $z$ | $z = w_{0} \\cdot x_{0}" in pages["sigmoid-neuron"]
     assert "| $g$ | $g = \\sigma\\left(q\\right)$" in pages["activation-functions"]
+
+
+def mazur_floats(w: list[float]) -> tuple[float, list[float]]:
+    """E_total and its gradient in w1..w8 of Mazur's network, by hand, in floats."""
+    i1, i2, b1, b2, t1, t2 = 0.05, 0.10, 0.35, 0.60, 0.01, 0.99
+
+    def s(a: float) -> float:
+        return 1 / (1 + math.exp(-a))
+
+    h1, h2 = s(w[0] * i1 + w[1] * i2 + b1), s(w[2] * i1 + w[3] * i2 + b1)
+    o1, o2 = s(w[4] * h1 + w[5] * h2 + b2), s(w[6] * h1 + w[7] * h2 + b2)
+    d1, d2 = (o1 - t1) * o1 * (1 - o1), (o2 - t2) * o2 * (1 - o2)
+    e1, e2 = (d1 * w[4] + d2 * w[6]) * h1 * (1 - h1), (d1 * w[5] + d2 * w[7]) * h2 * (1 - h2)
+    grad = [e1 * i1, e1 * i2, e2 * i1, e2 * i2, d1 * h1, d1 * h2, d2 * h1, d2 * h2]
+    return ((t1 - o1) ** 2 + (t2 - o2) ** 2) / 2, grad
+
+
+def test_mazur_answer_compares_the_change_with_its_first_order_estimate(
+        pages: dict[str, str]) -> None:  # fmt: skip
+    w = [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]
+    e0, g = mazur_floats(w)
+    e1, _ = mazur_floats([wi - 0.5 * gi for wi, gi in zip(w, g, strict=True)])
+    predicted, actual = -0.5 * sum(x * x for x in g), e1 - e0
+    assert abs(actual / predicted - 1) < 0.01  # within 1%: the linear picture holds
+    answer = section(pages["mazur-network"], "Answers").split("**2.")[1]
+    found = numbers(answer)
+    assert close(found, predicted, 8) and close(found, actual, 8)
+    assert not close(found, 0.0826676278, 8)  # not the gradient-recompute bullet

@@ -143,6 +143,8 @@ def answer(s: Solution) -> list[Sentence]:
             "stayed")  # fmt: skip
         sentences.append((Name(table.output), f" {verb} from ", _shown(first), " to ", _shown(end),
                           f" in {len(done)} step{'s' * (len(done) != 1)}."))  # fmt: skip
+        if len(done) == 1:
+            sentences += _first_order(table)
     changes = [(step.number, step.change) for step in table.steps if step.change is not None]
     if len(changes) > 1:
         (n0, c0), (n1, c1) = changes[0], changes[-1]
@@ -163,6 +165,28 @@ def answer(s: Solution) -> list[Sentence]:
             continue
         sentences += _why(table, a0, a1, first=table.steps[0].number, last=last.number)
     return sentences
+
+
+CLOSE = 0.1
+"""A change within this share of its first-order estimate is "close" to it."""
+
+
+def _first_order(table: Descent) -> list[Sentence]:
+    """One step: the change the gradient predicts (rate times the sum of the squared
+    gradient components) against the change the step made."""
+    step = table.steps[0]
+    change, predicted = step.change, table.first_order(step)
+    if change is None or predicted.approx == 0 or table.rate is None:
+        return []
+    off = abs(float(change.approx) / float(predicted.approx) - 1)
+    verdict = ("close to it: at this learning rate the step is short enough for the gradient "
+               "alone to describe it" if off < CLOSE else
+               "not close to it: the step is long enough for the curvature of the objective "
+               "to matter")  # fmt: skip
+    return [("To first order the gradient predicts the change: minus the learning rate ",
+             decimal(table.rate), " times the sum of the squared gradient components gives ",
+             decimal(predicted), "; the step changed ", Name(table.output), " by ",
+             decimal(change), f", {verdict}.")]  # fmt: skip
 
 
 def _why(table: Descent, a0: Activation, a1: Activation, first: int, last: int) -> list[Sentence]:
