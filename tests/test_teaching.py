@@ -649,3 +649,18 @@ def test_mazur_answer_compares_the_change_with_its_first_order_estimate(
     found = numbers(answer)
     assert close(found, predicted, 8) and close(found, actual, 8)
     assert not close(found, 0.0826676278, 8)  # not the gradient-recompute bullet
+
+
+def test_quotient_has_no_stationary_points_because_1_over_z_is_never_zero(
+        shipped: Workbook, pages: dict[str, str]) -> None:  # fmt: skip
+    st = solution(shipped, "quotient").analysis.stationary
+    assert st is not None and st.points == () and st.never_zero is not None
+    wrt, form = st.never_zero
+    [z] = form.free_symbols
+    assert wrt == "x" and sympy.simplify(form - 1 / z) == 0  # df/dx = 1/z: numerator 1
+    assert not sympy.solve(sympy.fraction(sympy.together(form))[0], z)
+    [fact] = bullets(section(pages["quotient"], "Stationary points"))
+    assert fact.startswith("None: ") and "\\frac{1}{z}" in fact
+    # cs231n: undecided, and the page does not claim more than SymPy showed
+    [undecided] = bullets(section(pages["cs231n-staged"], "Stationary points"))
+    assert "not determined" in undecided and "could not show" in undecided

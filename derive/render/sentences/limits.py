@@ -157,6 +157,13 @@ def stationary(s: Solution) -> list[Sentence]:
                  "and ", Name(out), " has no stationary points.")]  # fmt: skip
     if st.points is None:
         return [("Where the gradient vanishes was not determined: ", st.reason, ".")]
+    if st.never_zero is not None:
+        wrt, form = st.never_zero
+        shown = [Partial(out, wrt)]
+        if len(latex.tex(form)) <= SHORT_FORMULA:
+            shown += [formula("="), Math(form)]
+        return [("None: ", *shown, " has a constant numerator, so it is never zero, and ",
+                 Name(out), " has no stationary points.")]  # fmt: skip
     if not st.points:
         return [("None: the gradient is never zero, so ", Name(out),
                  " has no stationary points.")]  # fmt: skip
