@@ -196,7 +196,7 @@ def _why(table: Descent, a0: Activation, a1: Activation, first: int, last: int) 
     sentences: list[Sentence] = [(
         "Why: the gradient flowing back through node ", Name(a0.node), " is ",
         Partial(out, a0.node), " times its local derivative ", formula(prime), ". From step ",
-        str(first), " to step ", str(last), ", ", Partial(out, a0.node), " shrinks from ",
+        str(first), " to step ", str(last), ", ", Partial(out, a0.node), " shrinks in size from ",
         decimal(a0.upstream), " to ", decimal(a1.upstream), " as the error closes, and ",
         formula(prime), " falls from ", decimal(a0.local), " to ", decimal(a1.local),
         " as its input ", Name(a0.input), " climbs from ", decimal(a0.argument), " to ",
