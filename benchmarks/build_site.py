@@ -63,8 +63,9 @@ def generate(count: int, seed: int = 7) -> str:
 
 class Share:
     """Time spent in derive's own code during a build, measured by wrapping derive's
-    entry points (Sphinx event handlers and directives) and the parts of build_site that
-    are not Sphinx's (everything but constructing the application and app.build).
+    entry points (Sphinx event handlers, the `derivation` directive) and the parts of
+    build_site that are not Sphinx's (everything but constructing the application and
+    app.build).
 
     Wall seconds (`derive`, `sphinx`) and CPU seconds (`derive_cpu`: this process's, plus
     its worker processes' that finished inside derive's code; Graphviz runs inside
@@ -112,8 +113,9 @@ class Share:
                      "remove_outputs", "check_dot"):  # fmt: skip
             if name in extension.__dict__:
                 patch(extension, name)
-        for directive in ("DerivationDirective", "SolutionDirective", "SourceDirective"):
-            patch(getattr(directives, directive), "run")
+        # The `solution` directive only folds its content, which MyST parses (Sphinx's
+        # share, as the rest of the page); `derivation` derives, and is derive's.
+        patch(directives.DerivationDirective, "run")
         patch(sphinx.application.Sphinx, "__init__", sphinx=True)
         patch(sphinx.application.Sphinx, "build", sphinx=True)
         try:
@@ -142,6 +144,7 @@ def _cpu() -> float:
 
 def one(count: int | None, work: Path) -> dict[str, Any]:
     """Full build, no-change rebuild and one-change rebuild, in this process."""
+    from derive.sphinx import pages
     from derive.sphinx.build import build_site
 
     text = generate(count) if count else (ROOT / "exercises.yaml").read_text("utf-8")
@@ -153,8 +156,9 @@ def one(count: int | None, work: Path) -> dict[str, Any]:
         """Wall seconds, derive's wall seconds, CPU seconds, derive's CPU seconds."""
         before, inside = share.derive, share.sphinx
         cpu_before, cpu_inside = share.derive_cpu, share.sphinx_cpu
+        pages._read.clear()  # as in a new `derive build`: the file is read each build
         started, cpu = time.perf_counter(), _cpu()
-        build_site(exercises, out)
+        build_site(exercises, out, jobs=0)  # as `derive build` does
         wall, used = time.perf_counter() - started, _cpu() - cpu
         # derive's part = handlers inside Sphinx + what build_site does outside Sphinx
         derive = (share.derive - before) + (wall - (share.sphinx - inside))

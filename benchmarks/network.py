@@ -417,7 +417,8 @@ def profile(net: Network) -> None:
 
 
 def pass_breakdown(net: Network, runs: int = 3) -> None:
-    """Wall time of each stage, calling derive's pipeline stages one by one (internal API:
+    """CPU time of each stage (steadier than wall time on a shared machine), calling derive's
+    pipeline stages one by one (internal API:
     skipped with a note if it has changed)."""
     try:
         from derive.graph import build_graph
@@ -433,9 +434,9 @@ def pass_breakdown(net: Network, runs: int = 3) -> None:
     times: dict[str, float] = {}
 
     def timed(label: str, fn: Callable[..., Any], *args: Any) -> Any:
-        start = time.perf_counter()
+        start = time.process_time()
         result = fn(*args)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         times[label] = min(seconds, times.get(label, math.inf))
         return result
 
@@ -453,9 +454,9 @@ def pass_breakdown(net: Network, runs: int = 3) -> None:
         fwd = timed("forward (exact + mpmath values)", forward, graph, point)
         bwd = timed("backward (chain-rule steps)", backward, graph, fwd)
         grads = timed("closed-form gradients", gradients, graph, bwd)
-        timed("check (SymPy diff + finite difference)", check, graph, fwd, grads)
+        timed("check (SymPy derivatives + finite difference)", check, graph, fwd, grads)
     total = sum(times.values())
-    print(f"\n-- time per pass (best of {runs} cold-cache runs each, sum {total:.3f} s) --")
+    print(f"\n-- CPU time per pass (best of {runs} cold-cache runs each, sum {total:.3f} s) --")
     for label, seconds in times.items():
         print(f"  {label:42} {seconds:8.3f} s  {seconds / total:6.1%}")
 

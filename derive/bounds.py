@@ -19,11 +19,11 @@ MAX_EXACT_BITS = 12_000
 """Largest numerator or denominator, in bits, exact arithmetic may produce (~3600 digits;
 Python refuses to print integers of more than 4300 digits)."""
 
-MAX_EXACT_SIZE = 500
+MAX_EXACT_SIZE = 300
 """Largest exact value, in nodes of its expression tree: past it a value is carried as a
 decimal of the numeric pass's precision (a SymPy Float) instead of as an exact form.
 (Printing a 1300-node product of nested square roots takes SymPy about a second.)"""
-MAX_EXACT_DEPTH = 24
+MAX_EXACT_DEPTH = 12
 """Deepest exact value, in levels of its expression tree, before it is carried as a decimal:
 SymPy evaluates every nested sum numerically to print it, so printing costs the square of
 the depth (a 60-deep sqrt(y + 1) chain took minutes), and its recursions hit Python's limit."""

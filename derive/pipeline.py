@@ -17,7 +17,7 @@ from derive.passes.forward import forward
 from derive.passes.gradients import gradients
 from derive.solution import Solution, Workbook
 from derive.spec import DescentSpec, Exercise, read_valid_part
-from derive.timebox import EXERCISE_SECONDS, OverBudget, budgeted
+from derive.timebox import EXERCISE_SECONDS, OverBudgetError, budgeted
 from derive.values import Point, resolve_point, vector_lengths
 
 
@@ -77,7 +77,7 @@ def solve(exercise: Exercise, budget: float | None = EXERCISE_SECONDS,
     pages print."""
     try:
         return budgeted(budget, lambda: _solve(exercise, deep))
-    except OverBudget as exc:
+    except OverBudgetError as exc:
         raise exercise.error("id", f"exercise {exercise.id!r}: {exc}") from None
 
 

@@ -6,7 +6,7 @@ derive in worker threads) it runs in a forked child process that is killed when 
 out. Either way the caller gets None instead of a hang.
 
 `budgeted`: the per-exercise budget (EXERCISE_SECONDS unless the caller gives another). In
-the main thread a timer signal interrupts the computation and OverBudget is raised; in any
+the main thread a timer signal interrupts the computation and OverBudgetError is raised; in any
 other thread no signal can be used, and the computation runs unbounded. Budgets nest: a
 `within` inside a `budgeted` gets at most the time the outer budget has left.
 """
@@ -29,7 +29,7 @@ EXERCISE_SECONDS = 60.0
 `load` take `budget=`; None or 0 turns it off)."""
 
 
-class OverBudget(DeriveError):
+class OverBudgetError(DeriveError):
     """A computation ran past its time budget."""
 
 
@@ -45,7 +45,7 @@ def within(seconds: float, compute: Callable[[], T]) -> T | None:
 
 
 def budgeted(seconds: float | None, compute: Callable[[], T]) -> T:
-    """compute(), or OverBudget when it runs past `seconds` (main thread only; None or 0:
+    """compute(), or OverBudgetError when it runs past `seconds` (main thread only; None or 0:
     no budget)."""
     if not seconds or not _signals():
         return compute()
@@ -59,7 +59,7 @@ def budgeted(seconds: float | None, compute: Callable[[], T]) -> T:
 
     result = _with_signal(seconds, run)
     if not finished:
-        raise OverBudget(f"the derivation took longer than its time budget of {seconds:g} s")
+        raise OverBudgetError(f"the derivation took longer than its time budget of {seconds:g} s")
     return cast(T, result)
 
 

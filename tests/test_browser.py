@@ -37,7 +37,7 @@ TIMEOUT_MS = 20_000
 
 SPEC = read_spec(EXERCISES)
 COLLAPSED = {e.id for e in SPEC.exercises if e.solution == "collapsed"}
-PAGES = ["index.html", "introduction.html", "reference.html", "exercises/index.html",
+PAGES = ["index.html", "introduction.html", "reference.html", "engine.html", "exercises/index.html",
          "genindex.html", "search.html",
          *(f"exercises/{e.id}.html" for e in SPEC.exercises)]  # fmt: skip
 

@@ -189,7 +189,7 @@ def analyse(d: Derivation, limits: Sequence[Limit] = (),
 
 
 def _restrictions(graph: Graph, node: Node) -> list[Restriction]:
-    args = [graph.node(i).expr for i in node.inputs]
+    args = [graph.written(i) for i in node.inputs]  # in the inputs unless huge (engine)
     found: list[tuple[Expr, str, str]] = []
     if node.op == "div":
         found.append((args[1], "zero", "function"))
@@ -215,7 +215,7 @@ def _restrictions(graph: Graph, node: Node) -> list[Restriction]:
 
 def _kinks(d: Derivation) -> list[Kink]:
     graph = d.graph
-    return [Kink(n.id, n.source, n.op, graph.node(n.inputs[0]).expr, n.id in d.forward.kinks)
+    return [Kink(n.id, n.source, n.op, graph.written(n.inputs[0]), n.id in d.forward.kinks)
             for n in graph.operations if n.op in ("relu", "abs")]  # fmt: skip
 
 
@@ -223,9 +223,12 @@ def _limits(d: Derivation, limit: Limit) -> list[LimitResult]:
     graph = d.graph
     variable = graph.symbol(limit.variable)
     others = {graph.symbol(i): d.point[i] for i in graph.inputs if i != limit.variable}
-    targets: list[tuple[str, Expr]] = [("", graph.node(graph.output).expr)]
+    targets: list[tuple[str, Expr]] = [("", graph.written(graph.output))]
     targets += [(g.input, g.closed_form) for g in d.gradients]
     sides = ("+", "-") if limit.side == "+-" else (limit.side,)
+    if _through(d):  # forms in intermediates' symbols: a limit in one input would be wrong
+        return [LimitResult(limit, of, expr, tuple((side, None) for side in sides))
+                for of, expr in targets]  # fmt: skip
     results = []
     for of, expr in targets:
         fixed = primitive(expr.xreplace(others)).replace(
@@ -263,6 +266,11 @@ def _behaviour(value: Expr | None) -> str:
     return "bounded" if value.is_finite else "unsettled"
 
 
+def _through(d: Derivation) -> bool:
+    """Whether the closed forms are written through intermediates (too large otherwise)."""
+    return any(g.through or g.upstream for g in d.gradients)
+
+
 def _sensitivity(d: Derivation) -> tuple[Sensitivity, ...]:
     sizes = {g.input: _rounded(abs(g.value.approx)) for g in d.gradients}
     distinct = sorted(set(sizes.values()), reverse=True)
@@ -296,6 +304,8 @@ def _stationary(d: Derivation) -> Stationary:
     graph = d.graph
     data = {graph.symbol(i): d.point[i] for i in d.given}
     symbols = [graph.symbol(i) for i in d.parameters]
+    if _through(d):
+        return Stationary(None, "the gradient is written through intermediates")
     forms = [primitive(g.closed_form).xreplace(data) for g in d.gradients]
     for g, form in zip(d.gradients, forms, strict=True):
         sign = _sign(form)

@@ -28,8 +28,8 @@ from sympy import Expr
 from derive.graph import Graph
 from derive.numeric import FD, FD_PRECISION, to_mp
 from derive.passes.forward import Forward, numeric_value
-from derive.passes.gradients import Gradient, form_sizes, tree_sizes
-from derive.passes.tangent import NotReal, directional
+from derive.passes.gradients import Gradient, form_sizes
+from derive.passes.tangent import NotRealError, directional
 from derive.symbolic import primitive
 
 PER_INPUT_LIMIT = 16
@@ -42,6 +42,9 @@ GUARD_DIGITS = 45
 """Digits carried beyond those the step needs, so that x + h v keeps its last digits."""
 SMALL_TREE = 2_000
 """Largest expression tree (in nodes) of the function that SymPy differentiates whole."""
+SMALL_DEPTH = 100
+"""Deepest expression tree of the function that SymPy differentiates whole (its recursions
+would meet Python's limit on a deeper one)."""
 TANGENT_GUARD = 20
 """Digits the forward-mode route carries beyond the numeric pass's precision."""
 
@@ -113,7 +116,8 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
             "the derivative is taken as the subgradient 0; finite differences do not apply"
         )
     forms = form_sizes(graph)
-    whole = max(tree_sizes(graph)[graph.output], *(forms[i] for i in inputs)) <= SMALL_TREE
+    size, depth = graph.tree(graph.output)
+    whole = depth <= SMALL_DEPTH and max(size, *(forms[i] for i in inputs)) <= SMALL_TREE
     backward = {g.input: g.value.approx for g in grads}
     if len(inputs) <= PER_INPUT_LIMIT:
         method, direction = "per input", ()
@@ -158,7 +162,7 @@ def _symbolic(graph: Graph, fwd: Forward, direction: dict[str, Expr], whole: boo
     try:
         return ctx.mpf(directional(graph, point, {i: int(v) for i, v in direction.items()},
                                    precise))  # fmt: skip
-    except NotReal as exc:
+    except NotRealError as exc:
         notes.append(f"SymPy's derivatives could not be evaluated to a real number ({exc})")
         return None
 

@@ -78,7 +78,8 @@ def evaluate(node: Node, args: list[Value], ctx: Any = MP, sizes: Sizes | None =
         exact = op.build(*(a.exact for a in args))
     except DeriveError as exc:
         raise DomainError(node.id, node.source, str(exc)) from None
-    size = (sizes or Sizes()).measure(exact)
+    sizes = sizes or Sizes()
+    size = sizes.measure(exact)
     if size.bits > MAX_EXACT_BITS:
         raise DomainError(node.id, node.source,
                           f"the exact value has numbers of more than {MAX_EXACT_BITS} bits")

@@ -10,7 +10,7 @@ from sympy import Expr
 
 from derive.derivation import Derivation
 from derive.graph import Graph, Node
-from derive.ops import Value
+from derive.ops import OPS, Value
 
 SATURATED = 0.1
 """An activation passing less than this share of its largest gradient is saturated."""
@@ -113,17 +113,20 @@ def hazards(d: Derivation, node: Node) -> list[Hazard]:
     graph, values = d.graph, d.forward.values
     argument = values[node.inputs[0]] if node.inputs else None
     args = [graph.node(i) for i in node.inputs]
+    exprs = [graph.written(i) for i in node.inputs]  # in the inputs unless huge (engine)
     if node.op == "exp":
         return [Hazard("exp-overflow", node.id, node.source, argument)]
     if node.op == "sigmoid":
         return [Hazard("sigmoid-stable", node.id, node.source, argument)]
     if node.op in ("sin", "cos"):
         assert argument is not None
-        local_expr = sympy.cos(args[0].expr) if node.op == "sin" else -sympy.sin(args[0].expr)
-        exact = local_expr.xreplace({graph.symbol(i): d.point[i] for i in graph.inputs})
+        local_expr = sympy.cos(exprs[0]) if node.op == "sin" else -sympy.sin(exprs[0])
+        exact = (local_expr.xreplace({graph.symbol(i): d.point[i] for i in graph.inputs})
+                 if exprs[0] is args[0].expr else  # else written through intermediates: the
+                 OPS[node.op].partials(argument.exact)[0])  # forward value, not a huge form
         approx = (argument.approx.context.cos if node.op == "sin" else
                   lambda t: -argument.approx.context.sin(t))(argument.approx)  # fmt: skip
-        return [Hazard("bounded-trig", node.id, node.source, argument, args[0].expr,
+        return [Hazard("bounded-trig", node.id, node.source, argument, exprs[0],
                        local_expr, Value.of(exact, approx))]
     if node.op == "log":
         inner = args[0]
@@ -134,13 +137,13 @@ def hazards(d: Derivation, node: Node) -> list[Hazard]:
         if inner.op == "add" and all(graph.node(i).op == "exp" for i in inner.inputs):
             found.append(Hazard("logsumexp", node.id, node.source, argument))
         return found
-    if node.op == "div" and args[1].expr.free_symbols and possible(args[1].expr, "zero"):
-        num, den = args[0].expr, args[1].expr
+    if node.op == "div" and exprs[1].free_symbols and possible(exprs[1], "zero"):
+        num, den = exprs[0], exprs[1]
         a, b = values[node.inputs[0]], values[node.inputs[1]]
         local = Value.of(-a.exact / b.exact**2, -a.approx / b.approx**2)
         return [Hazard("division", node.id, node.source, b, den, -num / den**2, local)]
-    if node.op == "sqrt" and args[0].expr.free_symbols and possible(args[0].expr, "zero"):
-        return [Hazard("sqrt-zero", node.id, node.source, argument, args[0].expr)]
+    if node.op == "sqrt" and exprs[0].free_symbols and possible(exprs[0], "zero"):
+        return [Hazard("sqrt-zero", node.id, node.source, argument, exprs[0])]
     return []
 
 
@@ -151,7 +154,7 @@ def _plus_one(graph: Graph, node: Node) -> Expr | None:
     left, right = (graph.node(i) for i in node.inputs)
     for one, other in ((left, right), (right, left)):
         if one.op == "const" and one.expr == 1:
-            return other.expr
+            return graph.written(other.id)
     return None
 
 

@@ -40,7 +40,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }  # fmt: skip
 
 
-class NotReal(Exception):
+class NotRealError(Exception):
     """An expression did not evaluate to a finite real number."""
 
 
@@ -65,7 +65,7 @@ def local(op: str, arity: int, exponent: Expr | None = None) -> tuple[Numeric, t
 def directional(graph: Graph, point: Mapping[str, Expr], direction: Mapping[str, Any],
                 ctx: Any) -> Any:
     """d/dt f(point + t direction) at t = 0, in mpmath context `ctx`. Inputs missing from
-    `direction` stay fixed. Raises NotReal where SymPy's expressions do not evaluate."""
+    `direction` stay fixed. Raises NotRealError where SymPy's expressions do not evaluate."""
     values: dict[str, Any] = {}
     tangents: dict[str, Any] = {}
     zero = ctx.zero
@@ -110,8 +110,8 @@ def compile_numeric(expr: Expr, symbols: tuple[Symbol, ...]) -> Numeric:
         p, q = int(expr.p), int(expr.q)
         return lambda v, c: c.mpf(p) / q
     if expr is sympy.pi or expr is sympy.E:
-        name = "pi" if expr is sympy.pi else "e"
-        return lambda v, c: getattr(c, name)
+        constant = "pi" if expr is sympy.pi else "e"
+        return lambda v, c: getattr(c, constant)
     parts = [compile_numeric(a, symbols) for a in expr.args] if expr.is_Add or expr.is_Mul else []
     if expr.is_Add:
         return lambda v, c: c.fsum(f(v, c) for f in parts)
@@ -123,11 +123,12 @@ def compile_numeric(expr: Expr, symbols: tuple[Symbol, ...]) -> Numeric:
     if isinstance(expr, sympy.Piecewise):
         cases = [(compile_numeric(e, symbols), _condition(k, symbols)) for e, k in expr.args]
         return lambda v, c: _piecewise(cases, v, c)
-    name = _FUNCTIONS.get(type(expr))
-    if name is None:
-        raise NotReal(f"no numeric form for {type(expr).__name__}")
+    found = _FUNCTIONS.get(type(expr))
+    if found is None:
+        raise NotRealError(f"no numeric form for {type(expr).__name__}")
+    function: str = found
     (argument,) = (compile_numeric(a, symbols) for a in expr.args)
-    return lambda v, c: _function(name, argument(v, c), c)
+    return lambda v, c: _function(function, argument(v, c), c)
 
 
 def _condition(condition: Any, symbols: tuple[Symbol, ...]) -> Callable[[Any, Any], bool]:
@@ -137,29 +138,29 @@ def _condition(condition: Any, symbols: tuple[Symbol, ...]) -> Callable[[Any, An
         compare = _COMPARE[condition.rel_op]
         left, right = (compile_numeric(a, symbols) for a in condition.args)
         return lambda v, c: compare(left(v, c), right(v, c))
-    raise NotReal(f"no numeric form for {condition}")
+    raise NotRealError(f"no numeric form for {condition}")
 
 
 def _piecewise(cases: list[tuple[Numeric, Callable[[Any, Any], bool]]], v: Any, c: Any) -> Any:
     for value, holds in cases:
         if holds(v, c):
             return value(v, c)
-    raise NotReal("no case of a piecewise function applies")
+    raise NotRealError("no case of a piecewise function applies")
 
 
 def _power(base: Any, exponent: Any, c: Any) -> Any:
     if base == 0 and exponent < 0:
-        raise NotReal("zero to a negative power")
+        raise NotRealError("zero to a negative power")
     return _real(c.power(base, exponent), c)
 
 
 def _function(name: str, argument: Any, c: Any) -> Any:
     if name == "ln" and argument <= 0:
-        raise NotReal("log of a number <= 0")
+        raise NotRealError("log of a number <= 0")
     return _real(getattr(c, name)(argument), c)
 
 
 def _real(value: Any, c: Any) -> Any:
     if not isinstance(value, c.mpf) or not c.isfinite(value):
-        raise NotReal("not a finite real number")
+        raise NotRealError("not a finite real number")
     return value

@@ -15,6 +15,7 @@ from sympy import Expr, preorder_traversal
 from derive.derivation import Derivation
 from derive.ops import Value
 from derive.passes.descent import Descent, Update
+from derive.passes.gradients import gradient_symbol
 from derive.passes.hazards import upstream_inputs
 from derive.render import math
 
@@ -108,6 +109,8 @@ def readable(v: Value, digits: int) -> Expr:
         return sympy.Float(math.short(v), 15)
     if short_enough(v.exact):
         return v.exact
+    if v.approx and abs(v.approx.context.mag(v.approx)) > 3000:  # |log10| > 900 (engine):
+        return sympy.Float(mpmath.nstr(v.approx, digits), digits)  # no 4300-digit string
     return sympy.Float(_plain(v.approx, digits), digits)
 
 
@@ -182,7 +185,30 @@ def gradient_table(d: Derivation, digits: int) -> str:
         text += note(FORM_NOTE.format(limit=SHORT_FORM))
     if dropped:
         text += note(LONG_NOTE.format(limit=SHORT_EXACT, latex=SHORT_LATEX, digits=digits))
+    through = _through(d)
+    if through:
+        text += note(through)
     return text
+
+
+def _through(d: Derivation) -> str:
+    """The note under the table when the engine wrote the closed forms through intermediates."""
+    first = d.gradients[0] if d.gradients else None
+    if first is None or not first.through:
+        return ""
+
+    def names(ids: tuple[str, ...]) -> str:
+        shown = [math.name(i) for i in ids]
+        return m(", ".join([*shown[:4], r"\dots", shown[-1]] if len(ids) > 6 else shown))
+
+    sentence = (f"The closed forms are written through the intermediates {names(first.through)} "
+            "(defined in the forward pass): written in the inputs alone they would be far "
+            "larger than the graph.")
+    if first.upstream:
+        sentence += (f" They also use the gradients of {names(first.upstream)} as symbols "
+                 f"{m(math.tex(gradient_symbol(d.graph.output, first.upstream[0])))}, ..., "
+                 "whose values the backward pass gives.")
+    return sentence
 
 
 def check_table(d: Derivation, digits: int) -> str:

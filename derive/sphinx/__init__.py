@@ -32,6 +32,7 @@ from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
 from derive.sphinx.pages import (
     check_dot,
     generate_pages,
+    note_images,
     remove_outputs,
     rewrite_all,
     short_sidebar,
@@ -48,7 +49,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("derive_exercises", "exercises.yaml", "env", types=[str])
     app.add_config_value("derive_solutions", True, "env", types=[bool])
     app.add_config_value("derive_folder", "exercises", "env", types=[str])
-    app.add_config_value("derive_jobs", 0, "", types=[int])  # worker processes; 0: per CPU
+    app.add_config_value("derive_jobs", 1, "", types=[int])  # worker processes; 0: per CPU
     app.add_event("derive-solved")  # (done, total) as exercises are derived: progress bars
     app.add_directive("derivation", DerivationDirective)
     app.add_directive("solution", SolutionDirective)
@@ -88,11 +89,13 @@ def _read(app: Sphinx, env: Any) -> None:
     pause("read")
 
 
-def _writing(app: Sphinx, pagename: str, *args: Any) -> None:
-    """Counts the documents' pages written (derive.sphinx.pages.remove_outputs)."""
+def _writing(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+             doctree: Any) -> None:  # fmt: skip
+    """Notes each document's circuit images as it is written (pages.remove_outputs)."""
     if pagename in app.env.found_docs:
         written = getattr(app, "derive_written", 0)
         app.derive_written = written + 1  # type: ignore[attr-defined]
+        note_images(app, pagename, context)
         if not written:
             pause("writing")
 

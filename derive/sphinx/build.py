@@ -52,10 +52,12 @@ def _tell(message: str) -> None:
 
 def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: bool = True,
                progress: Report | None = None, waiting: Callable[[str], None] = _tell,
-               jobs: int = 0) -> Result:  # fmt: skip
+               jobs: int = 1) -> Result:  # fmt: skip
     """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem
     (one line for a bad output folder, a full disk or a file that cannot be written).
-    `jobs`: worker processes deriving the pages (0: one per CPU; 1: none)."""
+    `jobs`: worker processes deriving the pages (0: one per CPU; 1: none, the default
+    here, as workers start by importing the caller's main module: a script calling this
+    with jobs != 1 needs the `if __name__ == "__main__":` guard; `derive build` uses 0)."""
     shown = out
     out = check_output(out, exercises, docs)
     try:

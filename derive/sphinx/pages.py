@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -139,14 +140,40 @@ def remove_outputs(app: Sphinx, exception: BaseException | None) -> None:
     for entry in sorted(downloads.iterdir()) if downloads.is_dir() else []:
         if entry.name not in offered:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    if getattr(app, "derive_written", 0) or not (out / STAMP).exists():
-        pages = "".join(p.read_text("utf-8", errors="replace") for p in sorted(out.rglob("*.html")))
-        used = set(re.findall(r"_images/(graphviz-[0-9a-f]+\.svg)", pages))
-        for image in (out / "_images").glob("graphviz-*.svg"):
-            if image.name not in used:
-                image.unlink()
+    _remove_circuits(out, env.found_docs, getattr(app, "derive_images", {}))
     if hasattr(app, "derive_index"):
         write_if_changed(out / STAMP, app.derive_index + "\n")
+
+
+IMAGES = ".derive-images"
+"""In the built site: the circuit images (Graphviz's, named by a hash of the diagram) each
+page shows, so a rebuild finds the unused ones without reading every page."""
+GRAPHVIZ = re.compile(r"_images/(graphviz-[0-9a-f]+\.svg)")
+
+
+def note_images(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+    """html-page-context: the circuit images of a page being written."""
+    images = sorted(set(GRAPHVIZ.findall(context.get("body", ""))))
+    app.__dict__.setdefault("derive_images", {})[pagename] = images
+
+
+def _remove_circuits(out: Path, documents: Any, written: dict[str, list[str]]) -> None:
+    """Delete the circuit images no page shows: the record of the pages' images, updated
+    with the pages written in this build (without a record, every page is read)."""
+    try:
+        shown: dict[str, list[str]] = json.loads((out / IMAGES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pages = sorted(out.rglob("*.html"))
+        shown = {p.relative_to(out).with_suffix("").as_posix(): sorted(set(GRAPHVIZ.findall(
+            p.read_text("utf-8", errors="replace")))) for p in pages}  # fmt: skip
+    shown.update(written)
+    shown = {page: images for page, images in sorted(shown.items())
+             if images and page in documents}  # fmt: skip
+    used = {image for images in shown.values() for image in images}
+    for image in sorted((out / "_images").glob("graphviz-*.svg")):
+        if image.name not in used:
+            image.unlink()
+    write_if_changed(out / IMAGES, json.dumps(shown, indent=1, sort_keys=True) + "\n")
 
 
 def check_dot(app: Sphinx) -> None:
