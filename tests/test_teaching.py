@@ -9,6 +9,7 @@ Backpropagation Example", whose published figures the built page must reproduce.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 import re
@@ -545,7 +546,7 @@ def test_float64_rounds_the_sigmoid_to_1_above_36_7_but_not_to_0_below_minus_36_
     assert 0 < below < 1e-15 and below * (1 - below) > 0  # accurate, not 0
     near = {a: Hazard("sigmoid-stable", "f", "sigmoid(a)", Value(sympy.Integer(a), a)).near
             for a in (40, -40, -800)}  # fmt: skip
-    assert near == {40: True, -40: False, -800: True} and -800 < -EXP_OVERFLOW
+    assert near == {40: True, -40: False, -800: True} and -EXP_OVERFLOW > -800
     facts = [b for text in pages.values() for b in bullets(text) if b.startswith("The sigmoid")]
     assert len(facts) >= 4
     for fact in facts:  # the threshold is one-sided, and no claim of rounding to 0
@@ -598,7 +599,7 @@ def test_each_answer_answers_its_own_question(shipped: Workbook, pages: dict[str
     s = solution(shipped, "training-a-neuron")
     assert s.descent is not None
     changes = [abs(float(st.change.approx)) for st in s.descent.steps if st.change is not None]
-    assert all(b < a for a, b in zip(changes, changes[1:], strict=False))  # so "each step"
+    assert all(b < a for a, b in itertools.pairwise(changes))  # so "each step"
     # no limit was asked for in cs231n: its answer claims nothing about limits
     assert "limit asked" not in section(pages["cs231n-staged"], "Answers")
 
@@ -610,7 +611,7 @@ def test_limits_with_the_same_effect_are_one_answer(pages: dict[str, str]) -> No
         "x \\to \\infty", "x \\to -\\infty", "y \\to \\infty"))  # fmt: skip
     assert len([b for b in bullets(second) if b.startswith("As ")]) == 1
     # the limits themselves are each in the analysis, one bullet per limit and partial
-    assert len([b for b in bullets(section(pages["logarithm"], "Limits"))]) == 9
+    assert len(bullets(section(pages["logarithm"], "Limits"))) == 9
 
 
 def test_named_nodes_where_the_notebook_names_them(pages: dict[str, str]) -> None:

@@ -328,7 +328,7 @@ def _stationary(d: Derivation) -> Stationary:
     if solutions is None:
         return Stationary(None, "SymPy did not settle the equations in time")
     if not solutions:
-        for g, form, numerator in zip(d.gradients, forms, numerators, strict=True):
+        for g, numerator in zip(d.gradients, numerators, strict=True):
             if numerator.is_number and numerator != 0:
                 return Stationary((), never_zero=(g.input, g.closed_form.xreplace(data)))
     by_name = {graph.symbol(i): i for i in d.parameters}

@@ -38,20 +38,20 @@ def _stability(s: Solution) -> list[Sentence]:
     """Where training is unstable (the limits), then what to do about each delicate node."""
     out = s.derivation.graph.output
     sentences: list[Sentence] = []
-    by_effect: dict[tuple[str, tuple[str, ...]], list[LimitResult]] = {}
+    by_kind: dict[str, list[LimitResult]] = {}
     for r in s.analysis.limits:
         if r.of and r.depends and r.behaviour in ("exploding", "vanishing"):
-            by_effect.setdefault((r.behaviour, ()), []).append(r)
+            by_kind.setdefault(r.behaviour, []).append(r)
     grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     limits: dict[str, LimitResult] = {}
-    for (kind, _), rs in by_effect.items():  # which partials do it, per limit
+    for kind, rs in by_kind.items():  # which partials do it, per limit
         per_limit: dict[str, list[str]] = {}
         for r in rs:
             per_limit.setdefault(r.limit.text, []).append(r.of)
             limits.setdefault(r.limit.text, r)
         for text, ofs in per_limit.items():
             grouped.setdefault((kind, tuple(ofs)), []).append(text)
-    for (kind, ofs), texts in grouped.items():  # limits with the same effect: one sentence
+    for (kind, partials), texts in grouped.items():  # limits with one effect: one sentence
         effect = ("explode, so a step there overshoots without bound" if kind == "exploding"
                   else "vanish, so the steps stall there")  # fmt: skip
         where: list[Part] = ["As "]
@@ -60,7 +60,7 @@ def _stability(s: Solution) -> list[Sentence]:
             where += [", " if 0 < i < len(texts) - 1 else " and " if i else "",
                       approach(limit.variable, limit.target, limit.side)]  # fmt: skip
         which: list[Part] = []
-        for i, of in enumerate(ofs):
+        for i, of in enumerate(partials):
             which += [", " if i else "", Partial(out, of)]
         sentences.append((*where, ", ", *which, f" {effect}."))
     for restriction in s.analysis.restrictions:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from derive.ops import Value
 from derive.passes.analysis import SATURATED
 from derive.passes.descent import ROUNDED_DIGITS, Activation, Descent
-from derive.render.tables import update_digits
 from derive.render.sentences.parts import (
     Math,
     Name,
@@ -19,6 +20,7 @@ from derive.render.sentences.parts import (
     size,
     values,
 )
+from derive.render.tables import update_digits
 from derive.solution import Solution
 
 
@@ -150,8 +152,8 @@ def answer(s: Solution) -> list[Sentence]:
         (n0, c0), (n1, c1) = changes[0], changes[-1]
         assert c0 is not None and c1 is not None
         sizes = [abs(c.approx) for _, c in changes if c is not None]
-        shrinking = all(b < a for a, b in zip(sizes, sizes[1:]))
-        growing = all(b > a for a, b in zip(sizes, sizes[1:]))
+        shrinking = all(b < a for a, b in pairwise(sizes))
+        growing = all(b > a for a, b in pairwise(sizes))
         lead = ("Each step changes it by less" if shrinking else
                 "Each step changes it by more" if growing else
                 f"Step {n1} changes it by {'less' if sizes[-1] < sizes[0] else 'more'} than "
