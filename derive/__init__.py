@@ -12,6 +12,7 @@ for importing SymPy.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -34,3 +35,23 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'derive' has no attribute {name!r}")
+
+
+def _register_display() -> None:
+    """Inside a running IPython (Jupyter) shell, display a Derivation as its Markdown
+    summary. The formatter is registered by the record's name, so nothing heavy is
+    imported until a Derivation is shown."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        formatter = shell.display_formatter.formatters["text/markdown"]
+        formatter.for_type_by_name("derive.derivation", "Derivation", _markdown)
+
+
+def _markdown(derivation: Derivation) -> str:
+    from derive.render.markdown import summary
+
+    return summary(derivation)
+
+
+_register_display()

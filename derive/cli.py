@@ -1,4 +1,4 @@
-"""The command line: `derive grad`, `derive check`, `derive build`.
+"""The command line: `derive grad`, `derive check`, `derive build`, `derive pdf`.
 
 A thin shell over the public API. Heavy modules (SymPy, Sphinx) are imported inside the
 commands, so `derive --help` answers at once. Bad input prints one line (and, for an
@@ -7,13 +7,38 @@ expression, the text with a caret under the column) on stderr and exits with sta
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+
+def _interrupted_early(signum: int, frame: object) -> None:
+    """Ctrl-C while derive is still starting (importing): one line, nothing to clean up."""
+    sys.stderr.write("derive: interrupted\n")
+    sys.stderr.flush()
+    import os
+
+    os._exit(130)
+
+
+def _on_interrupt(handler: Any) -> None:
+    """Set what Ctrl-C does, unless derive was started with it ignored (nohup, `&`)."""
+    if not _IGNORED:
+        signal.signal(signal.SIGINT, handler)
+
+
+_IGNORED = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+_on_interrupt(_interrupted_early)  # first thing: imports below take time
+
+import argparse
+import contextlib
+import errno
+import json
+import math
+import os
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from derive import __version__
 from derive.errors import DeriveError, ParseError, SpecErrors, window
@@ -74,35 +99,99 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=0, metavar="N",
                        help="worker processes deriving the pages (default: one per CPU)")
     build.set_defaults(run=_build)
+
+    pdf = commands.add_parser(
+        "pdf", help="derive every exercise and write one PDF workbook",
+        description="Derive every exercise of FILE and typeset them all in one PDF (LaTeX).",
+    )
+    pdf.add_argument("file", nargs="?", default="exercises.yaml", metavar="FILE",
+                     help="the exercise file (default: exercises.yaml)")
+    pdf.add_argument("--out", default="workbook.pdf", metavar="PATH",
+                     help="the PDF to write (default: workbook.pdf)")
+    pdf.add_argument("--no-solutions", action="store_true",
+                     help="the statements only (a workbook to hand out)")
+    pdf.set_defaults(run=_pdf)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
+    """Run one command. Whatever happens, the user sees at most one line about it: Ctrl-C
+    at any moment is "derive: interrupted" and exit 130; a full or failing stdout is one
+    line and exit 1; a reader that leaves early (`| head`) ends derive quietly (exit 1)."""
+    _on_interrupt(_interrupted_early)
     try:
-        return run(args)
+        args = build_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = args.run
+        _on_interrupt(signal.default_int_handler)  # from here, cleanups run
+        code = run(args)
+        sys.stdout.flush()  # now, not at exit, where a failure would print a traceback
+        return code
     except DeriveError as exc:
         _report(exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
+        _on_interrupt(signal.SIG_IGN)  # a second Ctrl-C changes nothing
+        _say("derive: interrupted")
         return 130
-    except BrokenPipeError:  # `derive grad ... | head`: the reader left; stop quietly
+    except OSError as exc:
+        _silence_stdout()
+        if exc.errno == errno.EPIPE:  # `derive grad ... | head`: the reader left; stop
+            return EXIT_FAILED  # quietly, with rich's status for the same case
+        where = f": {exc.filename}" if exc.filename else " the output"
+        _say(f"derive: cannot write{clean(str(where))}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    finally:
+        _on_interrupt(_interrupted_early)  # Ctrl-C while exiting: one line
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+
+
+def _say(line: str) -> None:
+    """One line on stderr, even when stderr itself is gone."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+_SGR = re.compile("\x1b\\[[0-9;]*m")
+
+
+def clean(text: str) -> str:
+    """User text for a terminal: control characters (ESC, BEL, CR, bidirectional
+    overrides...) as visible escapes such as \\x1b; line breaks are kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else (
+        f"\\u{ord(m.group()):04x}"), text)  # fmt: skip
+
+
+def strict_json(value: Any) -> Any:
+    """JSON data without NaN or Infinity (not JSON): a float that is not finite becomes
+    null; the exact value stands beside it as a string."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    return value
 
 
 def _report(exc: DeriveError) -> None:
     if isinstance(exc, SpecErrors):  # one FILE:LINE:COLUMN: line per problem, as compilers do
-        print(exc, file=sys.stderr)
         count = len(exc.errors)
-        print(f"derive: {count} problem{'s' * (count != 1)} in {exc.path}", file=sys.stderr)
+        _say(clean(f"{exc}\nderive: {count} problem{'s' * (count != 1)} in {exc.path}"))
         return
-    print(f"derive: {exc}", file=sys.stderr)
+    message = f"derive: {clean(_SGR.sub('', str(exc)))}"  # Sphinx's colours, not escapes
     if isinstance(exc, ParseError):
         snippet, caret = window(exc.text, exc.column)
-        print(f"  {snippet}\n  {' ' * caret}^", file=sys.stderr)
+        shown = clean(snippet)
+        message += f"\n  {shown}\n  {' ' * len(clean(snippet[:caret]))}^"
+    _say(message)
 
 
 def _grad(args: argparse.Namespace) -> int:
@@ -121,7 +210,7 @@ def _grad(args: argparse.Namespace) -> int:
         raise DeriveError(f"--digits: expected 1 to 40, got {args.digits}")
     derivation = backprop(args.expression, at=at, names=where)
     if args.json:
-        print(json.dumps(derivation.to_dict(), indent=2))
+        print(json.dumps(strict_json(derivation.to_dict()), indent=2, allow_nan=False))
     else:
         from rich.console import Console
 
@@ -135,6 +224,7 @@ def _check(args: argparse.Namespace) -> int:
     import time
 
     from rich.console import Console
+    from rich.markup import escape
 
     from derive.errors import SpecError
     from derive.pipeline import solve
@@ -158,13 +248,14 @@ def _check(args: argparse.Namespace) -> int:
                 problems.extend(getattr(exc, "errors", (exc,)))
             counts[verdict] += 1
             mark = {"agree": "[green]ok[/]", "DISAGREE": "[bold red]!![/]"}.get(verdict, "[red]xx[/]")
-            steps.print(f"{mark} {exercise.id:<{width}}  {verdict:<8} "
-                        f"{time.perf_counter() - begun:6.2f} s  {exercise.function}")
+            steps.print(f"{mark} {exercise.id:<{width}}  {verdict:<8} "  # user text literal
+                        f"{time.perf_counter() - begun:6.2f} s  {escape(clean(exercise.function))}")
             steps.advance()
     for problem in sorted(problems, key=lambda e: (e.line, e.column)):
-        print(problem, file=sys.stderr)
+        _say(clean(str(problem)))
     total = len(spec.exercises)
-    out.print(f"{total} exercise{'s' * (total != 1)} checked in {args.file}: {counts['agree']} "
+    out.print(f"{total} exercise{'s' * (total != 1)} checked in {escape(clean(args.file))}: "
+              f"{counts['agree']} "
               f"agree, {counts['DISAGREE']} disagree, {counts['invalid']} failed to derive; "
               f"{len(problems)} problem{'s' * (len(problems) != 1)} in the file "
               f"({time.perf_counter() - started:.1f} s)")
@@ -192,7 +283,7 @@ def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = _build_once(exercises, out, docs, not args.no_solutions, args.jobs)
     print(f"built {result.pages} pages in {time.perf_counter() - started:.1f} s: "
-          f"open {result.out / 'index.html'}")
+          f"open {clean(str(result.out / 'index.html'))}")
     if args.watch:
         from derive.sphinx.watch import watch
 
@@ -219,6 +310,22 @@ def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool,
             bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
 
         return build_site(exercises, out, docs, solutions, progress, jobs=jobs)
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    import time
+
+    from derive.pdf import build_pdf, require_tools
+    from derive.pipeline import load
+
+    require_tools()
+    started = time.perf_counter()
+    result = build_pdf(load(args.file), Path(args.out), not args.no_solutions)
+    for line in result.overfull:
+        print(f"derive: warning: {line}", file=sys.stderr)
+    print(f"wrote {result.out} ({result.exercises} exercises, {result.pages} pages) in "
+          f"{time.perf_counter() - started:.1f} s")
+    return EXIT_OK
 
 
 def _require_site_tools() -> None:

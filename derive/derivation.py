@@ -55,8 +55,8 @@ class Derivation:
     def to_dict(self) -> dict[str, Any]:
         return {
             "function": self.graph.function.text,
-            "value": float(self.forward.values[self.graph.output].approx),
-            "gradient": {g.input: float(g.value.approx) for g in self.gradients},
+            "value": self.forward.values[self.graph.output].to_dict()["float"],  # None past
+            "gradient": {g.input: g.value.to_dict()["float"] for g in self.gradients},  # float64
             "exact": {"value": sympy.sstr(self.value),
                       "gradient": {g.input: sympy.sstr(g.value.exact) for g in self.gradients}},
             "point": {k: sympy.sstr(v) for k, v in self.point.items()},
@@ -67,8 +67,3 @@ class Derivation:
             "forward": self.forward.to_dict(),
             "backward": self.backward.to_dict(),
         }  # fmt: skip
-
-    def _repr_markdown_(self) -> str:
-        from derive.render.markdown import summary  # the record does not depend on renderers
-
-        return summary(self)

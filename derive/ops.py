@@ -9,6 +9,7 @@ as `a + (-1)*b` and `a / b` as `a * b**-1`, which is not what the author wrote.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -47,8 +48,9 @@ class Value(NamedTuple):
         return cls(exact, approx)
 
     def to_dict(self) -> dict[str, Any]:
-        """The exact value as SymPy prints it, and the nearest float (inf past float64)."""
-        return {"exact": sympy.sstr(self.exact), "float": float(self.approx)}
+        """The exact value as SymPy prints it, and the nearest float (None past float64)."""
+        number = float(self.approx)  # JSON has no inf: null past float64, exact beside it
+        return {"exact": sympy.sstr(self.exact), "float": number if math.isfinite(number) else None}
 
 
 def sign(value: Value) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import chain, count
 from pathlib import Path
 
 from derive.derivation import Derivation
@@ -95,25 +96,28 @@ def _solve(exercise: Exercise, deep: bool = True) -> Solution:
             variants.append((label, backprop(text, at=exercise.at, given=exercise.given)))
         except DeriveError as exc:  # the variant's text, not the shared values, is at fault
             raise exercise.error(f"variants.{label}", f"variant {label!r}: {exc}") from None
-    table = None
+    table, objective = None, None
     if exercise.descent is not None:
-        table = _descent(exercise, exercise.descent, function, derivation)
+        table, objective = _descent(exercise, exercise.descent, function, derivation)
     with exercise.located("limits"):
         analysis = analyse(derivation, exercise.limits, variants, deep)
-    return Solution(exercise, derivation, tuple(variants), table, analysis)
+    return Solution(exercise, derivation, tuple(variants), table, analysis, objective)
 
 
 def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
-             derivation: Derivation) -> Descent:
+             derivation: Derivation) -> tuple[Descent, Derivation | None]:
+    """The descent table, and the derivation of its objective when it has one (the
+    generated code reproduces the table from it)."""
     graph, form = derivation.graph, None
     if spec.objective is not None:
         with exercise.located("descent.objective"):
             taken = {*graph.inputs, *exercise.where, function.name}
-            name = next(n for n in ("E", "L", "J", "loss") if n not in taken)
+            names = chain(("E", "L", "J", "loss"), (f"E{i}" for i in count(1)))
+            name = next(n for n in names if n not in taken)  # a free name, whatever the inputs
             body = parse_expression(spec.objective)
-            objective = Function(spec.objective, name, function.params, body)
+            written = Function(spec.objective, name, function.params, body)
             where = {**exercise.where, function.name: function.source(function.body)}
-            graph = build_graph(objective, vector_lengths(exercise.at), where)
+            graph = build_graph(written, vector_lengths(exercise.at), where)
             # The same objective with the function's output as a plain symbol: E = (f - 1)^2/2
             alone = build_graph(Function(spec.objective, name, None, body))
             form = alone.node(alone.output).expr
@@ -129,8 +133,11 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
             raise DeriveError(f"descent parameter {data[0]!r} is given (data): it cannot "
                               "be updated")  # fmt: skip
     with exercise.located("at"):
-        return descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
-                       spec.ascent, spec.objective, form)  # fmt: skip
+        table = descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
+                        spec.ascent, spec.objective, form)  # fmt: skip
+        objective = None if form is None else derive_at(graph, dict(derivation.point),
+                                                         derivation.given)  # fmt: skip
+    return table, objective
 
 
 def load(path: str | Path, budget: float | None = EXERCISE_SECONDS) -> Workbook:

@@ -21,6 +21,9 @@ class Solution:
     """The exercise's other functions at the same point, by label."""
     descent: Descent | None
     analysis: Analysis
+    objective: Derivation | None = None
+    """The derivation of the descent's objective (E = (f - 1)^2/2 of the inputs), when the
+    descent minimises one rather than the function itself."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

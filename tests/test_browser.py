@@ -261,6 +261,7 @@ def visit(browser: Any, base: str, path: str, wait_ms: int = 10_000) -> dict[str
         found["layout"] = page.evaluate(LAYOUT)
         found["tex"] = page.evaluate(TEX)
         found["text"] = page.inner_text("body")
+        found["article"] = page.inner_text("article")  # the page without its contents
         if shots:
             page.evaluate("() => window.scrollTo(0, 0)")  # fixed elements drawn where they belong
             page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
@@ -323,8 +324,8 @@ def test_page_loads_offline_and_renders_completely(visited: Any, path: str) -> N
             assert "Backward pass" in fold["text"] and "Gradient" in fold["text"], (
                 "the worked solution is inside the fold"
             )
-            assert "Backward pass" not in found["text"].replace(fold["text"], ""), (
-                "nothing of the solution outside the fold"
+            assert "Backward pass" not in found["article"].replace(fold["text"], ""), (
+                "nothing of the solution outside the fold (its headings are in the contents)"
             )
         else:
             assert solutions == [], "a worked example shows its solution open"
@@ -401,3 +402,55 @@ def test_no_tex_source_shows_inside_formulas(visited: Any) -> None:
 def test_operator_names_are_typeset_as_one_word(visited: Any) -> None:
     split = {path: visited(path)["tex"]["operators"] for path in PAGES}
     assert not {path: found for path, found in split.items() if found}
+
+
+# --------------------------------------------------------------------------------------
+# Titles on a phone, links into folded solutions (derive.sphinx's CSS and JavaScript)
+# --------------------------------------------------------------------------------------
+
+
+def broken_words(page: Any, selector: str) -> list[str]:
+    """Words of the element's text that the layout splits over two lines."""
+    return page.evaluate("""(selector) => {
+      const el = document.querySelector(selector);
+      const text = el.firstChild;
+      const broken = [];
+      const re = /\\S+/g;
+      let m;
+      while ((m = re.exec(text.textContent))) {
+        const range = document.createRange();
+        range.setStart(text, m.index);
+        range.setEnd(text, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      }
+      return broken;
+    }""", selector)
+
+
+def test_titles_break_between_words_on_a_phone_and_in_the_sidebar(browser, server) -> None:
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    desktop = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        for path in ("exercises/cs231n-staged.html", "exercises/training-a-neuron.html"):
+            phone.goto(server + path)
+            assert broken_words(phone, "article h1") == [], path
+        desktop.goto(server + "index.html")
+        assert broken_words(desktop, ".sidebar-brand-text") == []
+    finally:
+        phone.close()
+        desktop.close()
+
+
+def test_a_link_to_a_section_in_a_folded_solution_opens_it(browser, server) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(server + "exercises/quotient.html")
+        assert page.evaluate("document.querySelector('details.derive-solution').open") is False
+        page.goto(server + "exercises/quotient.html#answers")
+        page.wait_for_function("document.querySelector('details.derive-solution').open")
+        shown = ("(() => { const r = document.getElementById('answers').getBoundingClientRect();"
+                 " return r.height > 0 && r.top >= 0 && r.top < innerHeight; })()")
+        page.wait_for_function(shown, timeout=5000)  # furo scrolls smoothly: a moment
+    finally:
+        page.close()

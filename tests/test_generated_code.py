@@ -1,9 +1,11 @@
 """The plain-Python program on every page (derive.render.code.program), executed.
 
 It must reproduce the page's numbers: the value and every gradient of every shipped
-exercise (and of each variant), vectors included, to a relative 1e-12. It runs in a
-fresh interpreter without site-packages, so it cannot lean on SymPy, and in-process so
-that every intermediate node can be compared too.
+exercise (and of each variant), vectors included, to the 12 digits it prints (every
+node to a relative 1e-12 in-process), exact zeros as 0, and every descent table: each
+step's objective, gradient and new value. It runs in a fresh interpreter without
+site-packages, so it cannot lean on SymPy, and in-process so that every intermediate
+node can be compared too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import program_output
 import pytest
+from program_output import Printed, descent_mismatches, parse
 
 from derive import backprop
 from derive.derivation import Derivation
@@ -41,19 +45,15 @@ def close(got: float, exact: Any) -> bool:
     return math.isclose(got, expected, rel_tol=RELATIVE, abs_tol=ZERO if expected == 0 else 0)
 
 
-def run_in_subprocess(source: str, tmp_path: Path) -> dict[str, float]:
-    """Run the program with no site-packages (-S) in isolated mode (-I); parse its
-    'f = ...' and 'df/dx = ...' lines."""
+def run_in_subprocess(source: str, tmp_path: Path) -> Printed:
+    """Run the program with no site-packages (-S) in isolated mode (-I); parse what it
+    prints."""
     script = tmp_path / "generated.py"
     script.write_text(source, encoding="utf-8")
     done = subprocess.run([sys.executable, "-I", "-S", str(script)], capture_output=True,
                           text=True, timeout=60, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    printed = {}
-    for line in done.stdout.splitlines():
-        name, _, value = line.partition(" = ")
-        printed[name] = float(value)
-    return printed
+    return parse(done.stdout)
 
 
 def run_in_process(source: str) -> dict[str, Any]:
@@ -70,10 +70,11 @@ def check_reproduces(d: Derivation, tmp_path: Path) -> None:
     assert ("import math" in imports) == ("math." in source)
     out = d.graph.output
 
-    printed = run_in_subprocess(source, tmp_path)
+    printed = run_in_subprocess(source, tmp_path).values
     expected = {out: d.value, **{f"d{out}/d{name}": v for name, v in d.gradient.items()}}
     assert sorted(printed) == sorted(expected)
-    wrong = {k: (printed[k], float(v)) for k, v in expected.items() if not close(printed[k], v)}
+    wrong = {k: (printed[k], float(v)) for k, v in expected.items()
+             if not program_output.close(printed[k], v)}  # fmt: skip
     assert not wrong, "printed value or gradient differs (got, expected)"
 
     namespace = run_in_process(source)
@@ -101,10 +102,49 @@ def test_the_shipped_exercises_include_vectors() -> None:
 def test_the_seed_numbers_come_out_of_the_generated_code(tmp_path: Path) -> None:
     """The notebook's printed results, from derive's program for its neuron."""
     neuron = next(s for s in WORKBOOK.solutions if s.exercise.id == "sigmoid-neuron")
-    printed = run_in_subprocess(program(neuron.derivation), tmp_path)
-    assert printed["f"] == pytest.approx(0.7310585786300049, rel=1e-15)
+    printed = run_in_subprocess(program(neuron.derivation), tmp_path).values
+    assert printed["f"] == 0.73105857863  # sigma(1) = 0.7310585786300049, to 12 digits
     for name, seed in (("w0", -0.19661193), ("w1", -0.39322387), ("w2", 0.19661193)):
         assert printed[f"df/d{name}"] == pytest.approx(seed, abs=5e-9)  # the seed's 8 places
+
+
+DESCENTS = [pytest.param(s, id=s.exercise.id) for s in WORKBOOK.solutions if s.descent]
+
+
+@pytest.mark.parametrize("s", DESCENTS)
+def test_generated_code_reproduces_every_descent_table(s: Any, tmp_path: Path) -> None:
+    """Every step of the page's descent table (the objective's gradient when the descent
+    minimises one, as training-a-neuron's E = (f - 1)^2/2 does), and the page's value and
+    gradient before it."""
+    printed = run_in_subprocess(program(s.derivation, s.descent, s.objective), tmp_path)
+    out = s.derivation.graph.output
+    assert printed.values[out] == pytest.approx(float(s.derivation.value), rel=1e-11)
+    assert not descent_mismatches(printed, s.descent)
+
+
+def test_training_a_neuron_descends_on_the_error_not_on_f(tmp_path: Path) -> None:
+    """The 8-step table minimises E = (f - 1)^2/2: its gradients are dE/dw = (f - 1) df/dw,
+    not df/dw; the final weights and error are the table's."""
+    s = next(s for s in WORKBOOK.solutions if s.exercise.id == "training-a-neuron")
+    printed = run_in_subprocess(program(s.derivation, s.descent, s.objective), tmp_path)
+    assert printed.gradient["step1:w0"] == pytest.approx((0.7310585786300049 - 1) * -0.19661193324148185, rel=1e-11)
+    assert len(printed.before) == 8
+    assert "step8:w1" in printed.new and printed.after is not None
+    assert printed.after == pytest.approx(float(s.descent.steps[-1].objective_after.approx), rel=1e-11)
+
+
+def test_an_exact_zero_prints_as_0(tmp_path: Path) -> None:
+    """cos(pi/2) is 6.1e-17 in floating point; the page says 0, and so does the program."""
+    s = next(s for s in WORKBOOK.solutions if s.exercise.id == "exponential-and-sine")
+    printed = run_in_subprocess(program(s.derivation, s.descent, s.objective), tmp_path)
+    assert "df/dz = 0" in printed.lines
+    assert "  step1:z = 1.57079632679 (df/dz = 0)" in printed.lines
+
+
+def test_tiny_true_values_are_not_printed_as_0(tmp_path: Path) -> None:
+    """A gradient of 1.9e-22 is not floating-point residue: it prints as it is."""
+    printed = run_in_subprocess(program(backprop("exp(x) + y", at={"x": -50, "y": 1})), tmp_path)
+    assert printed.values["df/dx"] == pytest.approx(1.9287498479639178e-22, rel=1e-11)
 
 
 # Every operation of the language, constants, exact inputs and repeated inputs.

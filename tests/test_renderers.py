@@ -23,9 +23,8 @@ import pytest
 
 from derive import backprop
 from derive.pipeline import load
-from derive.render.code import program
+from derive.render.code import cells, program
 from derive.render.dot import circuit
-from derive.render.latex import document
 from derive.render.myst import page
 from derive.render.notebook import notebook
 from derive.solution import Solution, Workbook
@@ -47,13 +46,18 @@ def solution(workbook: Workbook, exercise_id: str) -> Solution:
     return next(s for s in workbook.solutions if s.exercise.id == exercise_id)
 
 
+def latex(s: Solution, solutions: bool = True) -> str:
+    """The exercise's LaTeX download, as its page offers it."""
+    return page(s, solutions=solutions, downloads=True).files[f"{s.exercise.id}.tex"]
+
+
 RENDERERS: dict[str, tuple[str, Callable[[Solution], str]]] = {
     # name: (snapshot extension, renderer)
     "page": (".md", lambda s: page(s, solutions=True, downloads=True).text),
     "circuit": (".dot", lambda s: circuit(s.derivation, s.exercise.digits, s.exercise.id)),
     # not .py: the snapshot is data, not a module for pytest or ruff to pick up
-    "code": (".py.txt", lambda s: program(s.derivation)),
-    "latex": (".tex", lambda s: document(s)),
+    "code": (".py.txt", lambda s: program(s.derivation, s.descent, s.objective)),
+    "latex": (".tex", lambda s: latex(s)),
     "notebook": (".ipynb", lambda s: notebook(s)),
 }
 
@@ -152,7 +156,9 @@ def test_the_notebook_download_is_valid_and_runs_the_same_code(workbook) -> None
     nb = json.loads(notebook(s))
     assert nb["nbformat"] == 4
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert len(code) == 1 and "".join(code[0]["source"]) == program(s.derivation).rstrip()
+    expected = cells(s.derivation, s.descent, s.objective)
+    assert ["".join(c["source"]) for c in code] == expected  # the page's program, in cells
+    assert "\n\n\n".join(expected) + "\n" == program(s.derivation, s.descent, s.objective)
     assert [c["id"] for c in nb["cells"]] == [f"derive-{i}" for i in range(len(nb["cells"]))]
 
 
@@ -282,7 +288,7 @@ def test_every_latex_download_compiles(workbook, tmp_path, solutions) -> None:
     for s in workbook.solutions:
         folder = tmp_path / s.exercise.id
         folder.mkdir()
-        log = compile_latex(document(s, solutions=solutions), folder)
+        log = compile_latex(latex(s, solutions=solutions), folder)
         assert "Missing character" not in log, s.exercise.id
         assert "Undefined control sequence" not in log, s.exercise.id
 
@@ -293,7 +299,7 @@ def test_nothing_in_the_latex_downloads_runs_off_the_page(workbook, tmp_path) ->
     for s in workbook.solutions:
         folder = tmp_path / s.exercise.id
         folder.mkdir()
-        log = compile_latex(document(s), folder)
+        log = compile_latex(latex(s), folder)
         boxes = [float(pt) for pt in re.findall(r"Overfull \\hbox \((\d+\.\d+)pt too wide", log)]
         if any(pt > 10 for pt in boxes):
             wide[s.exercise.id] = max(boxes)
@@ -341,3 +347,13 @@ def test_the_circuit_check_finds_a_repeated_node() -> None:
 def test_input_names_do_not_collide_with_the_circuits_own_nodes() -> None:
     d = backprop("legend * output", at={"legend": 2, "output": 3})
     check_circuit(d, circuit(d))
+
+
+def test_the_latex_download_draws_the_descent_plot(workbook) -> None:
+    """A single .tex has no image files: its plot is TikZ, one mark per objective value."""
+    s = solution(workbook, "training-a-neuron")
+    text = latex(s)
+    assert text.count("\\begin{tikzpicture}") == 1
+    assert text.count("circle (1.6pt)") == len(s.descent.steps) + 1 == 9
+    assert "The objective after each step." in text
+    assert "{$0.03616$}" in text  # the first value, on the axis, to 4 digits

@@ -726,7 +726,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         read_spec(tmp_path)
-    assert str(info.value).startswith(f"{tmp_path}:1:1: cannot read the file")
+    assert str(info.value) == f"{tmp_path}:1:1: not a regular file but a directory; give an exercise file"
 
 
 def test_spec_errors_are_derive_errors_and_value_errors() -> None:

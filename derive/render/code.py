@@ -1,12 +1,17 @@
 """Derivation -> a plain Python program (the `math` module only, no SymPy) whose forward
-and backward functions mirror the graph node by node, as the notebook's code cells do.
+and backward functions mirror the graph node by node, as the notebook's code cells do;
+with a descent table, the gradient-descent loop that reproduces it (on the objective's
+own graph when the descent minimises an objective such as (f - 1)^2/2).
 
-Running it prints the same value and gradient as the page: a test executes it.
+Running it prints the page's numbers: a test executes it, and the notebooks.
+Numbers print to 12 significant digits; a residue below ZERO_BELOW of a value the page
+knows to be exactly 0 (cos(pi/2) = 6.1e-17 in floating point) prints as 0.
 """
 
 from __future__ import annotations
 
 import keyword
+from collections.abc import Iterable
 
 from sympy import Expr, Symbol
 from sympy.printing.precedence import PRECEDENCE
@@ -14,15 +19,21 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from derive.derivation import Derivation
 from derive.graph import Graph
-from derive.ops import OPS
+from derive.ops import OPS, Value
+from derive.passes.descent import Descent
 
 _RESERVED = {"math", "forward", "backward", "sigmoid", "relu", "sign", "values", "gradient",
-             "print", "dict", "float", "max", "abs"}  # fmt: skip
+             "print", "dict", "float", "max", "abs", "show", "rate", "step", "name", "value",
+             "range", "ZERO"}  # fmt: skip
 _HELPERS = {
     "sigmoid": ["def sigmoid(a):", "    return 1 / (1 + math.exp(-a))"],
     "relu": ["def relu(a):", "    return a if a > 0 else 0.0"],
     "sign": ["def sign(a):", "    return (a > 0) - (a < 0)"],
 }
+ZERO_BELOW = 1e-12
+"""Printed values smaller than this are floating-point residue of an exact 0, unless the
+page has a true value that small (then nothing is rounded to 0)."""
+PRINTED_DIGITS = 12
 
 
 class _Printer(PythonCodePrinter):
@@ -52,13 +63,51 @@ class _Printer(PythonCodePrinter):
         return f"sign({self._print(expr.args[0])})"
 
 
-def program(d: Derivation) -> str:
-    """A runnable Python program computing the forward and backward passes of `d`."""
+def program(d: Derivation, descent: Descent | None = None,
+            objective: Derivation | None = None) -> str:
+    """A runnable Python program computing the forward and backward passes of `d` and,
+    given its descent table, the descent; `objective` is the derivation of the descent's
+    objective (needed when the descent minimises one)."""
+    return "\n\n\n".join(cells(d, descent, objective)) + "\n"
+
+
+def cells(d: Derivation, descent: Descent | None = None,
+          objective: Derivation | None = None) -> list[str]:
+    """The program in pieces, one per notebook cell: the passes, the run that prints the
+    page's value and gradient, and the descent (when there is one)."""
+    printer = _Printer({})
+    functions = _functions(d, "", printer)
+    source = d if descent is None or descent.form is None else objective
+    loop: list[str] = []
+    if descent is not None and source is not None:
+        if source is not d:
+            functions += ["", "", *_functions(source, f"_{source.graph.output}", printer)]
+        loop = _descent(source, descent, printer, "" if source is d else f"_{source.graph.output}")
+    out = d.graph.output
+    run = [f"values = forward({_call(d, printer)})", "gradient = backward(values)",
+           f'print("{out} =", show(values["{out}"]))', "for name, value in gradient.items():",
+           f'    print(f"d{out}/d{{name}} =", show(value))']  # fmt: skip
+    head = []
+    for helper in sorted(printer.helpers):
+        head += [*_HELPERS[helper], "", ""]
+    head += [f"ZERO = {_zero(d, descent)!r}  # below this, floating-point residue of an exact 0",
+             "", "", "def show(a):",
+             f'    """A number to {PRINTED_DIGITS} significant digits, as the page gives it."""',
+             f'    return "0" if abs(a) < ZERO else f"{{a:.{PRINTED_DIGITS}g}}"', "", "",
+             *functions]  # fmt: skip
+    text = "\n".join(head)
+    if any("math." in part for part in (text, *run, *loop)):
+        text = f"import math\n\n\n{text}"
+    return [text, "\n".join(run)] + (["\n".join(loop)] if loop else [])
+
+
+def _functions(d: Derivation, suffix: str, printer: _Printer) -> list[str]:
+    """forward{suffix} and backward{suffix} of `d`'s graph."""
     graph = d.graph
     names = _python_names(graph)
-    printer = _Printer(names)
+    printer.names = names
     declared = graph.declared
-    forward = [f"def forward({', '.join(names.get(n, n) for n in declared)}):",
+    forward = [f"def forward{suffix}({', '.join(names.get(n, n) for n in declared)}):",
                f'    """{graph.function.text}: every node, in order."""']  # fmt: skip
     for vector, components in graph.vectors:
         forward.append(f"    {', '.join(names[c] for c in components)} = {names.get(vector, vector)}")
@@ -70,7 +119,7 @@ def program(d: Derivation) -> str:
     kept = [n.id for n in graph.nodes if n.op != "const"]
     forward.append("    return {" + ", ".join(f'"{i}": {names[i]}' for i in kept) + "}")
 
-    backward = ["def backward(v):",
+    backward = [f"def backward{suffix}(v):",
                 '    """The chain rule in reverse order; v holds the forward values."""']
     gradient = _gradient_names(kept, names)
     used = {symbol.name for step in d.backward.steps for symbol in step.local.free_symbols}
@@ -90,28 +139,77 @@ def program(d: Derivation) -> str:
         local = printer.parenthesize(step.local, PRECEDENCE["Mul"])  # d * (1 + tan(a)**2)
         backward.append(f"    {gradient[step.input]} += {gradient[step.node]} * {local}"
                         f"  # {step.rule}")  # fmt: skip
-    backward.append("    return {" + ", ".join(f'"{i}": {gradient[i]}' for i in d.parameters)
-                    + "}")  # the gradient of the parameters: given data gets none  # fmt: skip
+    backward.append("    return {" + ", ".join(f'"{g.input}": {gradient[g.input]}'
+                                               for g in d.gradients) + "}")  # fmt: skip
+    return [*forward, "", "", *backward]
 
-    call = []
+
+def _call(d: Derivation, printer: _Printer) -> str:
+    """The arguments of forward() at the derivation's point: x=-2, w=[2, -3, -3]."""
+    graph = d.graph
+    names = _python_names(graph)
     vectors = dict(graph.vectors)
-    for name in declared:
+    call = []
+    for name in graph.declared:
         if name in vectors:
-            components = vectors[name]
-            items = ", ".join(printer.doprint(d.point[c]) for c in components)
+            items = ", ".join(printer.doprint(d.point[c]) for c in vectors[name])
             call.append(f"{names.get(name, name)}=[{items}]")
         else:
             call.append(f"{names.get(name, name)}={printer.doprint(d.point[name])}")
-    lines = []
-    for helper in sorted(printer.helpers):
-        lines += [*_HELPERS[helper], "", ""]
-    lines += [*forward, "", "", *backward, "", "", f"values = forward({', '.join(call)})",
-              "gradient = backward(values)",
-              f'print("{graph.output} =", values["{graph.output}"])',
-              'for name, value in gradient.items():',
-              f'    print(f"d{graph.output}/d{{name}} =", value)']  # fmt: skip
-    text = "\n".join(lines) + "\n"
-    return f"import math\n\n\n{text}" if "math." in text else text
+    return ", ".join(call)
+
+
+def _descent(d: Derivation, table: Descent, printer: _Printer, suffix: str) -> list[str]:
+    """The descent loop: every step recomputes the gradient at the current point, prints
+    the objective there and each parameter's update (stepK:PARAM, the page's names)."""
+    graph = d.graph
+    names = _python_names(graph)
+    owner = {c: (names.get(v, v), i) for v, cs in graph.vectors for i, c in enumerate(cs)}
+    out, steps = table.output, len(table.steps)
+    sign = "+" if table.ascent else "-"
+    what = "ascent" if table.ascent else "descent"
+    lines = [f"# Gradient {what} on {table.objective}: learning rate "
+             f"{printer.doprint(table.learning_rate)}, {steps} step{'s' * (steps != 1)}; "
+             "the gradient is recomputed at every point.",
+             f"rate = {printer.doprint(table.learning_rate)}"]  # fmt: skip
+    for name in graph.declared:  # the current point, one variable per declared input
+        python = names.get(name, name)
+        if name in dict(graph.vectors):
+            items = ", ".join(printer.doprint(d.point[c]) for c in dict(graph.vectors)[name])
+            lines.append(f"{python} = [{items}]")
+        else:
+            lines.append(f"{python} = {printer.doprint(d.point[name])}")
+    arguments = ", ".join(f"{names.get(n, n)}={names.get(n, n)}" for n in graph.declared)
+    lines += [f"for step in range(1, {steps + 1}):",
+              f"    values = forward{suffix}({arguments})",
+              f"    gradient = backward{suffix}(values)",
+              f'    print(f"step {{step}}: {out} =", show(values["{out}"]))']  # fmt: skip
+    for parameter in table.parameters:
+        target = (f"{owner[parameter][0]}[{owner[parameter][1]}]" if parameter in owner
+                  else names.get(parameter, parameter))  # fmt: skip
+        lines += [f'    {target} = {target} {sign} rate * gradient["{parameter}"]',
+                  f'    print(f"  step{{step}}:{parameter} =", show({target}), '
+                  f'"(d{out}/d{parameter} =", show(gradient["{parameter}"]) + ")")']  # fmt: skip
+    if table.stopped is None:
+        lines += [f"values = forward{suffix}({arguments})",
+                  f'print("after step {steps}: {out} =", show(values["{out}"]))']  # fmt: skip
+    else:
+        lines.append(f"# The table ends here: {table.stopped}.")
+    return lines
+
+
+def _zero(d: Derivation, descent: Descent | None) -> float:
+    """ZERO_BELOW, or 0.0 when a true value the program prints is itself that small."""
+    values: list[Value] = [d.forward.values[d.graph.output], *(g.value for g in d.gradients)]
+    if descent is not None:
+        for step in descent.steps:
+            values += [step.objective, *(x for u in step.updates for x in (u.gradient, u.new))]
+    return 0.0 if any(0 < abs(x) < ZERO_BELOW * 1e3 for x in _floats(values)) else ZERO_BELOW
+
+
+def _floats(values: Iterable[Value]) -> Iterable[float]:
+    for v in values:
+        yield 0.0 if v.exact == 0 else float(v.approx)
 
 
 def _python_names(graph: Graph) -> dict[str, str]:

@@ -1,5 +1,10 @@
-"""Derivation -> a Markdown summary for Jupyter (`Derivation._repr_markdown_`): the value,
-the gradient with its check, and both passes as tables."""
+"""Derivation -> a Markdown summary for Jupyter: the value, the gradient with its check,
+and both passes as tables.
+
+The record does not know its renderers: derive's package registers `summary` with
+IPython's Markdown formatter, by the record's name, when it is imported inside a running
+IPython kernel; so the dependency points from render to the record only.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +26,4 @@ def summary(d: Derivation, digits: int = 6) -> str:
         "**Forward pass**", "", tables.forward_table(d, digits),
         "**Backward pass**", "", tables.backward_table(d, digits),
     ])  # fmt: skip
+

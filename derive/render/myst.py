@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sympy import Rational
-
 from derive.derivation import Derivation
-from derive.render import math, sentences, tables
+from derive.render import math, prose, sentences, tables
 from derive.render.code import program
 from derive.render.dot import circuit
+from derive.render.statement import statement
 from derive.solution import Solution
 
 Heading = Callable[[int, str], str]
@@ -47,52 +46,16 @@ def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
     """The page of one exercise; `solutions=False` leaves the solution out entirely;
     `downloads` adds the exercise as a notebook and as LaTeX."""
     ex = s.exercise
-    out = [f"(exercise-{ex.id})=", f"# {ex.title}", "", statement(s)]
+    out = [f"(exercise-{ex.id})=", f"# {prose.plain(ex.title)}", "", statement(s)]
     files = _files(s, solutions, downloads)
     if not solutions:
         out.append(":::{note}\nThe solution to this exercise is not published yet.\n:::\n")
         out += _downloads(ex.id, files, section)
         return Page("\n".join(out), files)
-    collapsed = ex.solution == "collapsed"
-    body = solution_body(s, rubric if collapsed else section, files)
-    if collapsed:
-        out += ["````{solution} Show the worked solution", body, "````", ""]
-    else:
-        out.append(body)
+    if ex.solution == "collapsed":  # the sections that follow, folded (real sections:
+        out += ["```{derive-solution} Show the worked solution", "```", ""]  # anchors, contents)
+    out.append(solution_body(s, section, files))
     return Page("\n".join(out), files)
-
-
-def statement(s: Solution) -> str:
-    ex, d = s.exercise, s.derivation
-    out = [f"$$\n{math.written(d.graph.function)}\n$$", ""]
-    point = ", ".join(_assignment(name, value) for name, value in ex.at.items())
-    out.append(f"at {point}" + (
-        "; with " + ", ".join(f"${math.name(n)} = {_where(d, n)}$" for n in ex.where)
-        if ex.where else "") + ".")  # fmt: skip
-    out.append("")
-    if ex.statement:
-        out += [ex.statement.strip(), ""]
-    if ex.instructions:
-        out += ["**Instructions**", ""] + [f"- {item}" for item in ex.instructions] + [""]
-    if ex.questions:
-        out += ["**Questions**", ""] + [f"{i}. {q.text}" for i, q in enumerate(ex.questions, 1)]
-        out.append("")
-    return "\n".join(out)
-
-
-def _assignment(name: str, value: object) -> str:
-    if isinstance(value, tuple):
-        items = ", ".join(math.tex(v) for v in value)
-        return f"${math.name(name)} = {math.grouped(items)}$"
-    shown = math.short(value) if isinstance(value, Rational) else math.tex(value)  # 0.05
-    return f"${math.name(name)} = {shown}$"
-
-
-def _where(d: Derivation, name: str) -> str:
-    from derive.language import parse_expression
-
-    text = dict(d.graph.where)[name]
-    return math.expression(text, parse_expression(text))
 
 
 def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
@@ -116,14 +79,15 @@ def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
     if ex.questions:
         out.append(heading(2, "Answers"))
         for i, question in enumerate(ex.questions, 1):
-            out.append(f"**{i}. {question.text}**\n")
+            out.append(f"**{i}. {prose.inline(question.text, ex.trusted)}**\n")
             out += [f"- {sentences.markdown(x, digits)}" for x in sentences.answer(s, question)]
             out.append("")
     if ex.notes:
-        out += [heading(2, "Notes"), ex.notes.strip(), ""]
+        out += [heading(2, "Notes"), prose.block(ex.notes, ex.trusted), ""]
     out += [heading(2, "Code"), "A plain Python version of both passes, node by node "
-            "(only the `math` module); running it prints the numbers above.", "",
-            f"```python\n{program(d)}```", ""]  # fmt: skip
+            "(only the `math` module); running it prints the numbers above" + (
+                ", then takes the descent steps of the table" if s.descent else "") + ".", "",
+            f"```python\n{program(d, s.descent, s.objective)}```", ""]  # fmt: skip
     out += _downloads(ex.id, files, heading)
     return "\n".join(out)
 
@@ -203,15 +167,29 @@ def _paragraphs(items: list[sentences.Sentence], digits: int) -> list[str]:
 
 
 def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
-    from derive.render.latex import document
+    from derive.render.latex import Figures, document
     from derive.render.notebook import notebook
     from derive.render.plot import objective_plot
 
     name = s.exercise.id
     files: dict[str, str] = {}
     if solutions and s.descent is not None and len(s.descent.steps) > 1:
-        files[f"{name}-descent.svg"] = objective_plot(s.descent, s.exercise.title)
+        files[f"{name}-descent.svg"] = objective_plot(s.descent, prose.plot_title(s.exercise.title))
     if downloads:
         files[f"{name}.ipynb"] = notebook(s, solutions)
-        files[f"{name}.tex"] = document(s, solutions)
+        plot = {k: "" for k in files if k.endswith("-descent.svg")}
+        body = solution_body(s, section, plot) if solutions else None
+        files[f"{name}.tex"] = document(s.exercise.title, statement(s), body,
+                                        Figures(objective=_objective(s)))
     return files
+
+
+def _objective(s: Solution) -> tuple[str, tuple[float, ...]] | None:
+    """The descent objective's name and values (before the first step, after each)."""
+    table = s.descent
+    if table is None or len(table.steps) < 2:
+        return None
+    values = [float(table.steps[0].objective.approx)]
+    values += [float(step.objective_after.approx) for step in table.steps
+               if step.objective_after is not None]  # fmt: skip
+    return table.output, tuple(values)

@@ -72,6 +72,11 @@ def _level(expr: Expr) -> int:
     return int(precedence(expr))
 
 
+def _cells(*texts: str) -> list[Text]:
+    """Table cells as literal text: rich would read [x, y] in a str cell as markup."""
+    return [Text(t) for t in texts]
+
+
 def report(d: Derivation, digits: int = 6) -> Group:
     """The whole derivation as terminal tables."""
     graph, values = d.graph, dict(d.forward.values)
@@ -83,18 +88,18 @@ def report(d: Derivation, digits: int = 6) -> Group:
         forward.add_column(column)
     for number, node in enumerate(graph.operations, 1):
         value = values[node.id]
-        forward.add_row(str(number), node.id, definition(graph, node),
-                        substitution(graph, node, values), text(value.exact),
-                        decimal(value.approx, digits))  # fmt: skip
+        forward.add_row(*_cells(str(number), node.id, definition(graph, node),
+                                substitution(graph, node, values), text(value.exact),
+                                decimal(value.approx, digits)))  # fmt: skip
 
     backward = Table(title="Backward pass (reverse order)", title_justify="left")
     for column in ("node", "into", "rule", "local derivative", "local", "upstream", "downstream"):
         backward.add_column(column)
     for step in d.backward.steps:
-        backward.add_row(
+        backward.add_row(*_cells(
             step.node, step.input, step.rule, f"d{step.node}/d{step.input} = {text(step.local)}",
             decimal(step.local_value.approx, digits), decimal(step.upstream.approx, digits),
-            decimal(step.downstream.approx, digits))  # fmt: skip
+            decimal(step.downstream.approx, digits)))  # fmt: skip
     sums = [
         Text(f"fan-out: d{graph.output}/d{g.node} = "
              + " + ".join(decimal(d.backward.steps[i].downstream.approx, digits) for i in g.steps)
@@ -106,8 +111,8 @@ def report(d: Derivation, digits: int = 6) -> Group:
     for column in ("input", "closed form", "exact", "decimal"):
         gradients.add_column(column)
     for g in d.gradients:
-        gradients.add_row(f"d{graph.output}/d{g.input}", text(g.closed_form), text(g.value.exact),
-                          decimal(g.value.approx, digits))  # fmt: skip
+        gradients.add_row(*_cells(f"d{graph.output}/d{g.input}", text(g.closed_form),
+                                  text(g.value.exact), decimal(g.value.approx, digits)))  # fmt: skip
 
     check = d.check
     size = ("identical" if check.largest_error == 0 else

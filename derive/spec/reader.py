@@ -26,25 +26,29 @@ _ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "seq"
 class Reader:
     """Converts nodes of one file, collecting a SpecError for every problem."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str = "") -> None:
         self.path = path
+        self.text = text
+        """The file's text: positions inside values are found in it (the C loader's marks
+        carry no buffer)."""
         self.errors: list[SpecError] = []
         self.seen = 0
+        self.trusted = False
+        """The file says `trusted: true`: its prose is not checked against the safe subset."""
 
     def fail(self, node: yaml.Node, message: str, column: int = 0) -> None:
         """Record an error at `node`; `column` (1-based) points inside a one-line scalar."""
         place = self.place(node)
         self.errors.append(SpecError(self.path, place.line, place.at(column), message))
 
-    @staticmethod
-    def place(node: yaml.Node) -> Place:
+    def place(self, node: yaml.Node) -> Place:
         """Where the node's value starts. Columns inside the value map onto the file only
         when its text stands there verbatim on one line: after a tag or an opening quote,
         but not through escapes (\\x78, '') or across folded lines."""
         start, end = node.start_mark, node.end_mark
         if not isinstance(node, yaml.ScalarNode) or start.line != end.line or not node.value:
             return Place(start.line + 1, start.column + 1)
-        written = start.buffer[start.pointer : end.pointer] if start.buffer else ""
+        written = self.text[start.index : end.index]
         offset = written.find(node.value)
         if offset >= 0:
             return Place(start.line + 1, start.column + 1 + offset, inline=True)
@@ -55,6 +59,29 @@ class Reader:
         if offsets is None:
             return Place(start.line + 1, start.column + 1)
         return Place(start.line + 1, start.column + 2 + opening, True, offsets)
+
+    def locate(self, node: yaml.Node, offset: int) -> tuple[int, int]:
+        """The file's line and column of the character at `offset` (0-based) of a scalar's
+        value: exact for one-line scalars and literal blocks (|), and for other styles
+        wherever the text around it stands verbatim in the file; else the value's start."""
+        place = self.place(node)
+        if place.inline:
+            return place.line, place.at(offset + 1)
+        value, start = str(node.value), node.start_mark
+        written = self.text[start.index : node.end_mark.index]
+        if getattr(node, "style", None) == "|":
+            lines = value[:offset].split("\n")
+            body = [line for line in written.split("\n")[1:] if line.strip()]
+            indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+            return start.line + 1 + len(lines), indent + len(lines[-1]) + 1
+        for size in (24, 12, 6, 3, 1):  # the longest piece that stands once in the file
+            piece = value[offset : offset + size]
+            if "\n" in piece or len(piece) < min(size, len(value) - offset) or not piece:
+                continue
+            if written.count(piece) == 1 and value.count(piece) == 1:
+                before = self.text[: start.index + written.index(piece)]
+                return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        return place.line, place.column
 
     def count(self) -> None:
         self.seen += 1

@@ -84,6 +84,9 @@ class Exercise:
     """Markdown, shown after the solution."""
     digits: int = 4
     """Significant digits of the decimals on the page."""
+    trusted: bool = False
+    """The file says `trusted: true`: its prose is full MyST (a site must also set
+    `derive_trust_exercises = True` in conf.py to build it)."""
     given: tuple[str, ...] = ()
     """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"
@@ -138,3 +141,6 @@ class Spec:
     description: str
     """Markdown for the index page."""
     exercises: tuple[Exercise, ...]
+    trusted: Place | None = None
+    """Where the file says `trusted: true` (None when it does not): its prose is not
+    checked against the safe subset, and a site builds it only if conf.py agrees."""

@@ -11,11 +11,20 @@ import yaml
 
 from derive.errors import SpecError, SpecErrors
 from derive.language import parse_expression, parse_function
+from derive.spec import prose
+from derive.spec.compose import compose, read_text
 from derive.spec.reader import Reader
 from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec
 
 MAX_FILE_BYTES = 5_000_000
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+MAX_ID = 80
+RESERVED_IDS = ("index", "genindex", "search", "searchindex", "py-modindex", "modindex")
+"""Names of pages (and their files) Sphinx or derive generates beside the exercises."""
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,5})\Z")
+"""Whole numbers as written in decimal; not YAML 1.1's 0x10, 0b11, 017 (octal) or 1:30."""
+_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+_LABEL = re.compile(r"[^<>\[\]{}`$\\|!&*_#~\"]+\Z")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 TOPICS = ("domain", "limits", "stationary", "ranking", "stability", "saturation", "descent",
           "activations", "recompute")
@@ -31,7 +40,8 @@ _TOPIC_WORDS = {
     "activations": ("activation",),
     "recompute": ("recompute",),
 }
-FILE_KEYS = {"title": "text", "description": "text", "defaults": "map", "exercises": "list"}
+FILE_KEYS = {"title": "text", "description": "text", "defaults": "map", "exercises": "list",
+             "trusted": "bool"}  # fmt: skip
 DEFAULT_KEYS = {"learning_rate": "scalar", "steps": "int", "digits": "int", "solution": "text"}
 EXERCISE_KEYS = {
     "id": "text", "title": "text", "function": "text", "where": "map", "at": "map",
@@ -61,25 +71,10 @@ def read_valid_part(path: str | Path) -> tuple[Spec | None, list[SpecError]]:
     exercises while the warnings point at the others). The spec is None when the file
     cannot be read as YAML at all."""
     try:
-        text = _read_text(Path(path))
+        text = read_text(Path(path), MAX_FILE_BYTES)
     except SpecError as exc:
         return None, [exc]
     return _parse(text, str(path))
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(str(path), 1, 1, f"cannot read the file: {exc.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SpecError(str(path), 1, 1, f"the file is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError(str(path), line, column, f"the file is not UTF-8 ({exc.reason})") from None
 
 
 def parse_spec(text: str, path: str = "<string>") -> Spec:
@@ -93,7 +88,9 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
 
 def _parse(text: str, path: str) -> tuple[Spec | None, list[SpecError]]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text, path)
+    except SpecError as exc:
+        return None, [exc]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -102,7 +99,7 @@ def _parse(text: str, path: str) -> tuple[Spec | None, list[SpecError]]:
         return None, [SpecError(path, 1, 1, f"invalid YAML: {exc}")]
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
         return None, [SpecError(path, 1, 1, "the file is empty; it needs a list of exercises")]
-    reader = Reader(path)
+    reader = Reader(path, text)
     try:
         spec = _file(reader, root)
     except SpecError as exc:  # too many values: nothing of the file is usable
@@ -114,6 +111,9 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
     top = r.mapping(root, "the file", FILE_KEYS, required=("exercises",))
     if top is None:
         return None
+    trusted = None
+    if "trusted" in top and _bool(r, top["trusted"], "trusted"):
+        r.trusted, trusted = True, r.place(top["trusted"])
     defaults = _defaults(r, top.get("defaults"))
     exercises: list[Exercise] = []
     first: dict[str, int] = {}
@@ -134,9 +134,9 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
                 first[str(id_node.value)] = id_node.start_mark.line + 1
             if exercise is not None and not duplicate:
                 exercises.append(exercise)
-    title = str(top["title"].value) if "title" in top else "Exercises"
-    description = str(top["description"].value) if "description" in top else ""
-    return Spec(r.path, title, description, tuple(exercises))
+    title = _prose(r, top["title"], "title", "plain") if "title" in top else "Exercises"
+    description = _prose(r, top["description"], "description") if "description" in top else ""
+    return Spec(r.path, title, description, tuple(exercises), trusted)
 
 
 def _id_node(item: yaml.Node) -> yaml.ScalarNode | None:
@@ -170,6 +170,10 @@ def _setting(r: Reader, key: str, node: yaml.Node) -> Any:
         return rate
     if key in ("steps", "digits"):
         low, high = (1, 100) if key == "steps" else (1, 30)
+        if not _INT.match(str(node.value)):
+            r.fail(node, f"{key} must be a whole number from {low} to {high} written in "
+                         f"decimal digits, not {_shown(node.value)}")  # fmt: skip
+            return None
         value = int(node.value)
         if not low <= value <= high:
             r.fail(node, f"{key} must be between {low} and {high}, not {value}")
@@ -189,9 +193,10 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
         return None
     places = {"": r.place(node), **{key: r.place(value) for key, value in found.items()}}
     fields: dict[str, Any] = {k: defaults[k] for k in ("digits", "solution")}
+    fields["trusted"] = r.trusted
     for key, value in found.items():
         if key in ("title", "statement", "notes"):
-            fields[key] = str(value.value)
+            fields[key] = _prose(r, value, key, "plain" if key == "title" else "block")
         elif key in ("digits", "solution"):
             fields[key] = _setting(r, key, value)
         elif key == "id":
@@ -201,7 +206,8 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
         elif key == "given":
             fields["given"] = tuple(text for text, _ in r.texts(value, "a given input"))
         elif key == "instructions":
-            fields["instructions"] = tuple(text for text, _ in r.texts(value, "an instruction"))
+            fields["instructions"] = tuple(_prose(r, item, "an instruction", "inline")
+                                           for _, item in r.texts(value, "an instruction"))
         elif key == "questions":
             fields["questions"] = _questions(r, value)
         elif key == "limits":
@@ -217,9 +223,13 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
 
 def _identifier(r: Reader, node: yaml.Node) -> str | None:
     value = str(node.value)
-    if not ID.match(value):
-        r.fail(node, f"id {value!r} must be lowercase letters, digits and single dashes "
-                     "(it names the page)")  # fmt: skip
+    if not ID.match(value) or len(value) > MAX_ID:
+        r.fail(node, f"id {_shown(value)} must be lowercase letters, digits and single dashes, "
+                     f"at most {MAX_ID} characters (it names the page)")  # fmt: skip
+        return None
+    if value in RESERVED_IDS:
+        r.fail(node, f"id {value!r} is the name of a page the site generates; choose another "
+                     f"(reserved: {', '.join(RESERVED_IDS)})")  # fmt: skip
         return None
     return value
 
@@ -237,6 +247,10 @@ def _named(r: Reader, key: str, node: yaml.Node, places: dict[str, Place]) -> di
         elif key == "where":
             values[name] = r.expression(value, parse_expression)
         elif key == "variants":
+            key_node = next(k for k, v in node.value if v is value)
+            if not _LABEL.match(name) or name != " ".join(name.split()):
+                r.fail(key_node, f"variant label {_shown(name)} must be plain text on one line, "
+                                 "without < > [ ] { } ` $ \\ | ! & * _ # ~ \"")  # fmt: skip
             values[name] = r.expression(value, parse_function)
         elif isinstance(value, yaml.SequenceNode):
             numbers = [r.number(item, f"{name}[{i}]") for i, item in enumerate(value.value)]
@@ -263,7 +277,7 @@ def _descent(r: Reader, node: yaml.Node, defaults: dict[str, Any],
     objective = None
     if "objective" in found:
         objective = r.expression(found["objective"], parse_expression)
-    ascent = "ascent" in found and yaml.SafeLoader.bool_values[found["ascent"].value.lower()]
+    ascent = "ascent" in found and _bool(r, found["ascent"], "ascent")
     return DescentSpec(parameters, rate, steps or 1, ascent, objective)
 
 
@@ -305,7 +319,7 @@ def _questions(r: Reader, node: yaml.Node) -> tuple[Question, ...]:
                               required=("ask",))  # fmt: skip
             if not found or "ask" not in found:
                 continue
-            text = str(found["ask"].value)
+            text = _prose(r, found["ask"], "a question", "inline")
             about = tuple(t for t, _ in r.texts(found["about"], "a topic")) if (
                 "about" in found) else _topics(text)  # fmt: skip
             unknown = [t for t in about if t not in TOPICS]
@@ -314,7 +328,7 @@ def _questions(r: Reader, node: yaml.Node) -> tuple[Question, ...]:
                                                  + ", ".join(TOPICS))  # fmt: skip
                 continue
         elif r.shape(item, "text", "a question"):
-            text, about = str(item.value), _topics(str(item.value))
+            text, about = _prose(r, item, "a question", "inline"), _topics(str(item.value))
         else:
             continue
         if not about:
@@ -328,3 +342,37 @@ def _questions(r: Reader, node: yaml.Node) -> tuple[Question, ...]:
 def _topics(text: str) -> tuple[str, ...]:
     lowered = text.lower()
     return tuple(t for t, words in _TOPIC_WORDS.items() if any(w in lowered for w in words))
+
+
+def _bool(r: Reader, node: yaml.Node, what: str) -> bool:
+    """true/false (YAML 1.1's yes/no/on/off too); anything else is reported."""
+    value = _BOOLS.get(str(node.value).lower())
+    if value is None:
+        r.fail(node, f"{what} must be true or false, not {_shown(node.value)}")
+        return False
+    return value
+
+
+def _prose(r: Reader, node: yaml.Node, what: str, kind: str = "block") -> str:
+    """A text of prose, checked against the safe subset (derive.spec.prose) unless the
+    file is trusted; a title or a label ("plain") is plain text and only has to be
+    free of control characters."""
+    text = str(node.value)
+    control = next((i for i, c in enumerate(text) if (c < " " and c not in "\n\t")
+                    or "\x7f" <= c <= "\x9f"), None)  # fmt: skip
+    if control is not None:
+        line, column = r.locate(node, control)
+        r.errors.append(SpecError(r.path, line, column, f"{what}: the control character "
+                                                        f"U+{ord(text[control]):04X} is not "
+                                                        "allowed"))  # fmt: skip
+    if kind != "plain" and not r.trusted:
+        for offset, message in prose.problems(text, inline=kind == "inline"):
+            line, column = r.locate(node, offset)
+            r.errors.append(SpecError(r.path, line, column, f"{what}: {message}"))
+    return text
+
+
+def _shown(value: object) -> str:
+    """A value as quoted in a message: one line, at most 40 characters."""
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 40 else text[:37] + "...")

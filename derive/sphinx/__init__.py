@@ -4,7 +4,8 @@
   conf.py) and writes one MyST page per exercise under `exercises/`, plus an index; only
   pages whose exercise changed are re-derived and rewritten, so a rebuild after one edit
   rereads one page.
-- `derivation` embeds a worked derivation in any page; `solution` folds content away.
+- `derive-derivation` embeds a worked derivation in any page; `derive-solution` folds
+  content away (also as `derivation` and `solution` when no other extension has those).
 - MathJax is served from the built site (`_static/mathjax`), never from a CDN. It is
   copied before any page is written, so every page links it the same way (with the same
   `?v=` checksum) in a fresh and in an incremental build.
@@ -22,10 +23,17 @@ from sphinx.application import Sphinx
 from derive import __version__
 from derive.sphinx.directives import (
     DerivationDirective,
+    FoldSections,
     SolutionDirective,
     SourceDirective,
+    depart_fold_other,
     depart_solution_html,
+    register_aliases,
     solution,
+    solution_fold,
+    solution_marker,
+    visit_fold_html,
+    visit_fold_other,
     visit_solution_html,
 )
 from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
@@ -49,14 +57,22 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("derive_exercises", "exercises.yaml", "env", types=[str])
     app.add_config_value("derive_solutions", True, "env", types=[bool])
     app.add_config_value("derive_folder", "exercises", "env", types=[str])
+    app.add_config_value("derive_trust_exercises", False, "env", types=[bool])
     app.add_config_value("derive_jobs", 1, "", types=[int])  # worker processes; 0: per CPU
     app.add_event("derive-solved")  # (done, total) as exercises are derived: progress bars
-    app.add_directive("derivation", DerivationDirective)
-    app.add_directive("solution", SolutionDirective)
+    app.add_directive("derive-derivation", DerivationDirective)
+    app.add_directive("derive-solution", SolutionDirective)
     app.add_directive("derive-source", SourceDirective)
+    app.connect("builder-inited", register_aliases)  # `derivation`, `solution`, where free
     app.add_node(solution, html=(visit_solution_html, depart_solution_html),
                  latex=(_skip, _skip), text=(_skip, _skip), man=(_skip, _skip),
                  texinfo=(_skip, _skip))  # fmt: skip
+    others = (visit_fold_other, depart_fold_other)
+    app.add_node(solution_fold, html=(visit_fold_html, depart_solution_html), latex=others,
+                 text=others, man=others, texinfo=others)  # fmt: skip
+    app.add_node(solution_marker, html=(_skip, _skip), latex=(_skip, _skip),
+                 text=(_skip, _skip), man=(_skip, _skip), texinfo=(_skip, _skip))  # fmt: skip
+    app.add_transform(FoldSections)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", check_dot)
     app.connect("builder-inited", generate_pages)
@@ -69,6 +85,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", remove_outputs)
     app.connect("build-finished", _written, priority=900)
     app.add_css_file("derive.css")
+    app.add_css_file("derive-titles.css")  # titles break between words on every screen
+    app.add_js_file("derive-solution.js")  # a link into a folded solution opens it
     return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
             "parallel_write_safe": True}  # fmt: skip
 
@@ -83,6 +101,23 @@ def _configure(app: Sphinx, config: Any) -> None:
         config.html_favicon = str(STATIC / "derive-favicon.svg")
     extensions = set(config.myst_enable_extensions)
     config.myst_enable_extensions = sorted(extensions | {"dollarmath", "colon_fence"})
+    _safe_mathjax(config)
+
+
+def _safe_mathjax(config: Any) -> None:
+    """MathJax typesets only math elements (class "math"), never text elsewhere in a page:
+    a title in the navigation holding \\(\\href{javascript:...}{x}\\) stays text. Its
+    'safe' extension also filters \\href, \\class and \\style in the math itself."""
+    four = hasattr(config, "mathjax4_config") and not (
+        config.mathjax3_config and not config.mathjax4_config)  # fmt: skip
+    name = "mathjax4_config" if four else "mathjax3_config"
+    settings = dict(getattr(config, name) or {})
+    settings["options"] = {"ignoreHtmlClass": ".*", **settings.get("options", {})}
+    loader = dict(settings.get("loader", {}))
+    loader["load"] = [*loader.get("load", []), *(["ui/safe"] if "ui/safe" not in loader.get(
+        "load", []) else [])]  # fmt: skip
+    settings["loader"] = loader
+    setattr(config, name, settings)
 
 
 def _read(app: Sphinx, env: Any) -> None:

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -32,6 +33,7 @@ from sphinx.util import logging
 
 from derive import __version__
 from derive.errors import SpecError
+from derive.render.prose import plain
 from derive.spec import Exercise, Spec
 from derive.sphinx.rendering import MARKER, render_all
 
@@ -72,6 +74,8 @@ def generate_pages(app: Sphinx) -> None:
     if errors:
         _warn(SpecErrors(errors))
     if spec is None:
+        return
+    if not _trust(spec, config.derive_trust_exercises):
         return
     listing = {e.name: e for e in os.scandir(folder)}  # one listing, not a glob per page
     kept: set[str] = set()
@@ -187,13 +191,16 @@ def check_dot(app: Sphinx) -> None:
 
 
 def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
+    from derive.render.prose import block
     from derive.render.tables import table
 
-    rows = [[f"[{e.title}]({e.id}.md)", _function_cell(e),
+    rows = [[f"[{plain(e.title)}]({e.id}.md)", _function_cell(e),
              "worked example" if e.solution == "open" else "exercise"] for e in spec.exercises]
     # No dependency on the exercise file: this text changes exactly when the index must
     # be read again, and a change to one exercise should not make Sphinx reread the index.
-    lines = [f"{MARKER} index -->", f"# {spec.title}", "", spec.description.strip(), "", table(["exercise", "function", "solution"], rows),
+    lines = [f"{MARKER} index -->", f"# {plain(spec.title)}", "",
+             block(spec.description, spec.trusted is not None), "",
+             table(["exercise", "function", "solution"], rows),
              "```{toctree}", ":hidden:", ":titlesonly:", "",
              *(e.id for e in spec.exercises), "```", ""]  # fmt: skip
     return "\n".join(lines)
@@ -208,6 +215,24 @@ def _function_cell(exercise: Exercise) -> str:
     names = [f"${math.name(n)} = {math.expression(t, parse_expression(t))}$"
              for n, t in exercise.where.items()]  # fmt: skip
     return cell + (" with " + ", ".join(names) if names else "")
+
+
+def _trust(spec: Spec, allowed: bool) -> bool:
+    """Whether the file's prose may be built: a file marked `trusted: true` (full MyST:
+    directives, raw HTML, includes) needs `derive_trust_exercises = True` in conf.py too;
+    the build says so when both are set."""
+    if spec.trusted is None:
+        return True
+    if not allowed:
+        _warn(SpecError(spec.path, spec.trusted.line, spec.trusted.column,
+                        "the file is marked 'trusted: true' (its prose is full MyST, able to "
+                        "read files and run HTML), but conf.py does not set "
+                        "derive_trust_exercises = True; no page was written"))  # fmt: skip
+        return False
+    print(f"derive: trusted exercise prose is ON for {spec.path} (trusted: true and "
+          "derive_trust_exercises = True): directives, roles and raw HTML are built as "
+          "written", file=sys.stderr)  # fmt: skip
+    return True
 
 
 def _warn(exc: SpecError) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterator, Sequence
 
 from derive.errors import SpecError
@@ -32,6 +33,7 @@ problems."""
 def render(exercise: Exercise, key: str, solutions: bool) -> Rendered:
     from derive.pipeline import solve
     from derive.render.myst import page
+    from derive.render.prose import plain
 
     try:
         solved = solve(exercise)
@@ -41,8 +43,8 @@ def render(exercise: Exercise, key: str, solutions: bool) -> Rendered:
             rendered = page(solved, solutions=solutions, downloads=True)
     except SpecError as exc:
         problems = [(e.path, e.line, e.column, e.detail) for e in getattr(exc, "errors", (exc,))]
-        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {exercise.title}\n\n"
-                f":::{{error}}\nThis exercise could not be derived: {exc.detail}\n:::\n")
+        text = (f"{MARKER} {key} -->\n(exercise-{exercise.id})=\n# {plain(exercise.title)}\n\n"
+                f":::{{error}}\nThis exercise could not be derived: {plain(exc.detail)}\n:::\n")
         return {f"{exercise.id}.md": text}, problems
     files = dict(sorted(rendered.files.items()))
     files[f"{exercise.id}.md"] = f"{MARKER} {key} -->\n{rendered.text}"
@@ -64,8 +66,17 @@ def render_all(work: Sequence[tuple[Exercise, str]], solutions: bool,
         for exercise, key in work:
             yield render(exercise, key, solutions)
         return
-    # spawn, not fork: the parent may run threads (a progress bar, the --watch server)
-    pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
+    # spawn, not fork: the parent may run threads (a progress bar, the --watch server).
+    # Workers are started with Ctrl-C ignored (an ignored signal stays ignored through
+    # exec, and Python then installs no handler), so one still starting Python when
+    # Ctrl-C comes cannot print a traceback; for those ~0.1 s the build ignores it too.
+    main = threading.current_thread() is threading.main_thread()  # only it sets handlers
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
     try:
         yield from pool.imap(_render, [(e, k, solutions) for e, k in work])
     except BaseException:  # Ctrl-C or a failure: stop the workers now, not after their work
