@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from derive.derivation import Derivation
 from derive.errors import DeriveError
-from derive.model import Passes, apply, consumers, exact_passes, local, model
+from derive.model import Passes, apply, constants, consumers, exact_passes, local, model
 from derive.passes.descent import Descent
 
 Verdict = Literal["right", "wrong", "carried", "blank"]
@@ -104,16 +104,15 @@ def _steps(descent: Descent | None) -> list[dict[str, Any]]:
 
 def order(m: Mapping[str, Any], steps: list[dict[str, Any]] | None = None) -> list[str]:
     """Every quantity in the order it is computed."""
-    readers = consumers(m)
+    readers, fixed = consumers(m), constants(m)
     out = [f"value:{n['id']}" for n in m["nodes"] if n["op"] != "const"]
     for n in reversed(m["nodes"]):
-        if n["op"] == "const":
+        if n["id"] in fixed:
             continue
         if readers[n["id"]]:
             out.append(f"grad:{n['id']}")
-        kinds = {k["id"]: k["op"] for k in m["nodes"]}
         for source in dict.fromkeys(n.get("inputs", ())):
-            if kinds[source] != "const":
+            if source not in fixed:
                 out.append(f"grad:{source}->{n['id']}")
     for step in steps or []:
         out += [f"step{step['number']}:{p}" for p in step["updates"]]

@@ -153,6 +153,16 @@ def consumers(m: Mapping[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def constants(m: Mapping[str, Any]) -> set[str]:
+    """Nodes whose value depends on no input: literals and operations on literals only
+    (the -1 of x^-1). As in derive's backward pass, they carry no gradient."""
+    out: set[str] = set()
+    for n in m["nodes"]:
+        if n["op"] == "const" or (n["op"] != "input" and out.issuperset(n.get("inputs", ()))):
+            out.add(n["id"])
+    return out
+
+
 def run(m: Mapping[str, Any], at: Mapping[str, float]) -> Passes | Failure:
     """Forward and backward passes on floats at `at` (input id -> value); a Failure names
     the first node undefined there."""
@@ -168,13 +178,13 @@ def run(m: Mapping[str, Any], at: Mapping[str, float]) -> Passes | Failure:
             if isinstance(result, str):
                 return Failure(n["id"], result)
             values[n["id"]] = result
-    kinds = {n["id"]: n["op"] for n in nodes}
+    fixed = constants(m)
     wires: dict[tuple[str, str], float] = {}
     totals: dict[str, float] = {}
     readers = consumers(m)
     for n in reversed(nodes):
         node_id = n["id"]
-        if n["op"] == "const":
+        if node_id in fixed:
             continue
         if node_id == m["output"]:
             totals[node_id] = 1.0
@@ -183,11 +193,11 @@ def run(m: Mapping[str, Any], at: Mapping[str, float]) -> Passes | Failure:
         if n["op"] == "input":
             continue
         args = [values[i] for i in n["inputs"]]
-        local = local_partials(n["op"], args, [kinds[i] != "const" for i in n["inputs"]])
+        local = local_partials(n["op"], args, [i not in fixed for i in n["inputs"]])
         if isinstance(local, str):
             return Failure(node_id, local)
         for position, source in enumerate(n["inputs"]):
-            if kinds[source] == "const":
+            if source in fixed:
                 continue
             flow = totals[node_id] * local[position]
             wires[(source, node_id)] = wires.get((source, node_id), 0.0) + flow

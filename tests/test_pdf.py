@@ -150,9 +150,16 @@ exercises:
 """
 
 
-def test_authors_latex_cannot_run_commands_or_read_files(tmp_path) -> None:
+def test_authors_latex_cannot_run_commands_or_read_files(tmp_path, monkeypatch) -> None:
+    """The checker refuses `^^` and `\\catcode` in math; with it switched off (as if it
+    missed them) the workbook still shows every command as written and runs none."""
+    from derive.spec import prose as checker
+
     source = tmp_path / "hostile.yaml"
     source.write_text(HOSTILE, encoding="utf-8")
+    with pytest.raises(DeriveError, match=r"hostile.yaml:9:\d+: statement: '\^\^'"):
+        load(source)
+    monkeypatch.setattr(checker, "problems", lambda text, inline=False: [])
     out = tmp_path / "hostile.pdf"
     result = build_pdf(load(source), out)
     text = text_of(out)

@@ -233,7 +233,8 @@ def test_no_solutions_leaves_every_solution_out(site_builder: Any, tmp_path: Pat
         if exercise.questions:
             assert "Questions" in text
         for marker in ("Backward pass", "Forward pass", "The computational graph", "Gradient",
-                       "derive-solution", 'class="graphviz', "def backward"):  # fmt: skip
+                       "derive-solution", 'class="graphviz', 'class="derive-circuit',
+                       "def backward"):  # fmt: skip
             assert marker not in text, f"{exercise.id}: {marker!r} on an unpublished page"
     leaks = []
     for name, data in files_of(out).items():
@@ -444,11 +445,12 @@ def test_the_derivation_directive_embeds_a_worked_derivation(tmp_path: Path) -> 
     html = (folder / "_build" / "html" / "page.html").read_text(encoding="utf-8")
     assert "Some prose before." in html and "Some prose after." in html
     for expected in ("Forward pass", "Backward pass", "q = x + y", "-12",
-                     "\\frac{\\partial f}{\\partial x}", 'class="graphviz"',
+                     "\\frac{\\partial f}{\\partial x}", 'class="derive-circuit"',
                      "product rule", "sum rule"):  # fmt: skip
         assert expected in html
-    circuit = next((folder / "_build" / "html" / "_images").glob("graphviz-*.svg"))
-    assert circuit.read_text(encoding="utf-8").count('class="node"') >= 5
+    # the circuit is derive's own SVG, inline in the page
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="derive-circuit-svg"') == 1
+    assert html.count("data-node=") == 5 and html.count("data-edge=") == 4
     exercise = (folder / "_build" / "html" / "exercises" / "product.html").read_text("utf-8")
     assert "Backward pass" in exercise, "the extension also made the file's exercise pages"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from derive.derivation import Derivation
 from derive.render import math, prose, sentences, tables
 from derive.render.code import program
-from derive.render.dot import circuit
+from derive.render.interactive import circuit_block
 from derive.render.statement import statement
 from derive.solution import Solution
 
@@ -61,7 +61,7 @@ def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
 def solution_body(s: Solution, heading: Heading, files: dict[str, str]) -> str:
     ex, d = s.exercise, s.derivation
     digits = ex.digits
-    out = [derivation_body(d, digits, heading, ex.id)]
+    out = [derivation_body(d, digits, heading, ex.id, getattr(ex, "circuit", "fused"))]
     out += [heading(2, "Interpretation"), *_paragraphs(sentences.sensitivity(s), digits),
             sentences.markdown(sentences.ranking(s), digits), ""]  # fmt: skip
     if s.variants:
@@ -99,15 +99,16 @@ def _downloads(exercise_id: str, files: dict[str, str], heading: Heading) -> lis
     return [heading(2, "Downloads"), " · ".join(links), ""] if links else []
 
 
-def derivation_body(d: Derivation, digits: int, heading: Heading, name: str = "circuit") -> str:
+def derivation_body(d: Derivation, digits: int, heading: Heading, name: str = "circuit",
+                    level: str = "fused") -> str:
     """The graph, both passes, the gradient and its check: the part a `derivation`
-    directive embeds."""
+    directive embeds. `level` is the circuit shown first: "fused" or "expanded"."""
     out = d.graph.output
     text = [
         heading(2, "The computational graph"),
         "Each wire carries the value flowing forward (green) and, below it, the gradient of "
         f"${math.name(out)}$ flowing back (red); under each input, its total gradient.", "",
-        f"```{{graphviz}}\n:align: center\n\n{circuit(d, min(digits, CIRCUIT_DIGITS), name)}```",
+        _circuit(d, digits, name, level),
         "",
         heading(2, "Forward pass"), tables.forward_table(d, digits),
         heading(2, "Backward pass"),
@@ -123,6 +124,13 @@ def derivation_body(d: Derivation, digits: int, heading: Heading, name: str = "c
     text += [heading(2, "Gradient"), tables.gradient_table(d, digits), _check(d), "",
              tables.check_table(d, digits)]  # fmt: skip
     return "\n".join(text)
+
+
+def _circuit(d: Derivation, digits: int, name: str, level: str) -> str:
+    """The circuit as derive's own inline SVG with its controls (a raw HTML block)."""
+    html = circuit_block(d, min(digits, CIRCUIT_DIGITS), name, digits, level,
+                         tuple(getattr(d, "given", ())))  # fmt: skip
+    return f"```{{raw}} html\n{html}\n```"
 
 
 def _check(d: Derivation) -> str:

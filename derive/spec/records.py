@@ -62,6 +62,16 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
+class Vary:
+    """`vary:` for one input: the values students' variants draw from (see derive.assign)."""
+
+    name: str
+    """A name declared in `at` (a vector's every component draws from the same values)."""
+    values: tuple[Expr, ...]
+    """Exact values in increasing order (a range `{from, to, step}` written out, or a list)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Exercise:
     """One exercise as declared, validated."""
 
@@ -87,6 +97,13 @@ class Exercise:
     trusted: bool = False
     """The file says `trusted: true`: its prose is full MyST (a site must also set
     `derive_trust_exercises = True` in conf.py to build it)."""
+    circuit: str = "fused"
+    """"fused" (sigmoid as one gate) or "expanded" (into primitives): the circuit shown
+    first; the page offers the other where expanding changes the drawing."""
+    vary: tuple[Vary, ...] = ()
+    """Inputs drawn per student by `derive assign` and the exports; empty: none vary."""
+    clean: bool = True
+    """Whether students' variants must have clean numbers (see derive.assign.variants)."""
     given: tuple[str, ...] = ()
     """Inputs that are data, not parameters (a vector's name means all its components)."""
     path: str = "<string>"

@@ -14,7 +14,7 @@ from derive.language import parse_expression, parse_function
 from derive.spec import prose
 from derive.spec.compose import compose, read_text
 from derive.spec.reader import Reader
-from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec
+from derive.spec.records import DescentSpec, Exercise, Limit, Place, Question, Spec, Vary
 
 MAX_FILE_BYTES = 5_000_000
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -47,8 +47,11 @@ EXERCISE_KEYS = {
     "id": "text", "title": "text", "function": "text", "where": "map", "at": "map",
     "descent": "map", "limits": "list", "questions": "list", "variants": "map",
     "solution": "text", "statement": "text", "instructions": "list", "notes": "text",
-    "digits": "int", "given": "list",
+    "digits": "int", "circuit": "text", "given": "list", "vary": "map", "clean": "bool",
 }  # fmt: skip
+VARY_KEYS = {"from": "scalar", "to": "scalar", "step": "scalar"}
+MAX_VARY_VALUES = 10_000
+"""Most values one `vary:` input may take (a range is written out)."""
 DESCENT_KEYS = {"parameters": "list", "learning_rate": "scalar", "steps": "int",
                 "ascent": "bool", "objective": "text"}  # fmt: skip
 _LIMIT = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*->\s*(.+?)\s*\Z")
@@ -199,6 +202,8 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
             fields[key] = _prose(r, value, key, "plain" if key == "title" else "block")
         elif key in ("digits", "solution"):
             fields[key] = _setting(r, key, value)
+        elif key == "circuit":
+            fields["circuit"] = _circuit(r, value)
         elif key == "id":
             fields["id"] = _identifier(r, value)
         elif key == "function":
@@ -214,11 +219,28 @@ def _exercise(r: Reader, node: yaml.Node, defaults: dict[str, Any]) -> Exercise 
             fields["limits"] = _limits(r, value)
         elif key == "descent":
             fields["descent"] = _descent(r, value, defaults, places)
+        elif key == "vary":
+            fields["vary"] = _vary(r, value, places)
+        elif key == "clean":
+            fields["clean"] = yaml.SafeLoader.bool_values[value.value.lower()]
         else:  # where, variants, at: mappings of names
             fields[key] = _named(r, key, value, places)
+    for key_node, _ in found["vary"].value if fields.get("vary") else ():
+        if key_node.value not in fields.get("at", {}):
+            r.fail(key_node, f"vary: {key_node.value!r} is not an input given in 'at'")
     if len(r.errors) > errors:
         return None
     return Exercise(**fields, path=r.path, places=places)
+
+
+def _circuit(r: Reader, node: yaml.Node) -> str | None:
+    """How the circuit is drawn: "fused" gates (sigmoid as one gate) or "expanded" into
+    primitives (the circuit owner's key)."""
+    value = getattr(node, "value", None)
+    if value not in ("fused", "expanded"):
+        r.fail(node, f"circuit must be 'fused' or 'expanded', not {value!r}")
+        return None
+    return str(value)
 
 
 def _identifier(r: Reader, node: yaml.Node) -> str | None:
@@ -279,6 +301,41 @@ def _descent(r: Reader, node: yaml.Node, defaults: dict[str, Any],
         objective = r.expression(found["objective"], parse_expression)
     ascent = "ascent" in found and _bool(r, found["ascent"], "ascent")
     return DescentSpec(parameters, rate, steps or 1, ascent, objective)
+
+
+def _vary(r: Reader, node: yaml.Node, places: dict[str, Place]) -> tuple[Vary, ...]:
+    """`vary: {x: {from: -5, to: 5, step: 0.5}, y: [1, 2, 4]}`: each input's values."""
+    varies = []
+    for name, value in (r.mapping(node, "'vary'") or {}).items():
+        places[f"vary.{name}"] = r.place(value)
+        before = len(r.errors)
+        if isinstance(value, yaml.SequenceNode):
+            numbers = [r.number(item, f"vary.{name}[{i}]") for i, item in enumerate(value.value)]
+            values = sorted({n for n in numbers if n is not None}, key=float)
+        elif isinstance(value, yaml.MappingNode):
+            found = r.mapping(value, f"vary.{name}", VARY_KEYS, required=("from", "to")) or {}
+            low, high = (r.number(found[k], f"vary.{name}.{k}") if k in found else None
+                         for k in ("from", "to"))  # fmt: skip
+            step = r.number(found["step"], f"vary.{name}.step") if "step" in found else (
+                sympy.S.One)  # fmt: skip
+            if low is None or high is None or step is None:
+                continue
+            if not step.is_positive or not (high - low).is_nonnegative:
+                r.fail(value, f"vary.{name}: needs from <= to and a positive step")
+                continue
+            count = int(sympy.floor((high - low) / step)) + 1
+            if count > MAX_VARY_VALUES:
+                r.fail(value, f"vary.{name}: {count} values, more than {MAX_VARY_VALUES}")
+                continue
+            values = [low + i * step for i in range(count)]
+        else:
+            r.fail(value, f"vary.{name} must be a range {{from: -5, to: 5}} or a list of values")
+            continue
+        if not values:
+            r.fail(value, f"vary.{name}: no values to draw from")
+        elif len(r.errors) == before:
+            varies.append(Vary(name, tuple(values)))
+    return tuple(varies)
 
 
 def _limits(r: Reader, node: yaml.Node) -> tuple[Limit, ...]:

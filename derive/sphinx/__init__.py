@@ -87,6 +87,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("derive.css")
     app.add_css_file("derive-titles.css")  # titles break between words on every screen
     app.add_js_file("derive-solution.js")  # a link into a folded solution opens it
+    app.add_css_file("derive-circuit.css")  # the circuits: inline SVG, fields, self-check
+    app.add_js_file("derive-circuit.js", loading_method="defer")
     return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
             "parallel_write_safe": True}  # fmt: skip
 
