@@ -203,7 +203,9 @@ def test_ctrl_c_at_any_moment_after_start_up_is_one_line() -> None:
             assert process.returncode in (130, -signal.SIGINT), process.returncode
         elif process.returncode == 0:
             assert text == "", (step, text)  # finished before the signal
-    assert interrupted >= 8  # most moments fall inside derive
+    # Some moments must fall inside derive (importing SymPy alone takes ~0.3 s); how many
+    # depends on the machine's speed and load, so only a floor is asserted.
+    assert interrupted >= 3
 
 
 def test_started_with_ctrl_c_ignored_it_stays_ignored() -> None:

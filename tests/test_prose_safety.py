@@ -518,10 +518,14 @@ print(json.dumps(found))
 """Run in its own process: the browser tests keep a Playwright loop open in this one."""
 
 
-def test_mathjax_typesets_only_math_and_makes_no_javascript_link(tmp_path: Path) -> None:
+def test_mathjax_typesets_only_math_and_makes_no_javascript_link(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The checker refuses \\href in the statement; switched off here, so that the page's
+    MathJax setting alone is tested (titles are never checked: they are plain text)."""
     pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").is_file():
         pytest.skip("/usr/bin/chromium is missing")
+    monkeypatch.setattr(checker, "problems", lambda text, inline=False: [])
     out = build(tmp_path, MATHJAX_TEXT, "mathjax")
     names = ["exercises/index.html", "exercises/a.html"]
     run = subprocess.run([sys.executable, "-c", BROWSER, str(out), *names], check=False,
