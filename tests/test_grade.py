@@ -88,9 +88,9 @@ def test_forgotten_fan_out_sum_is_named(tmp_path: Path) -> None:
 
 def test_sigma_instead_of_its_derivative_is_named(tmp_path: Path) -> None:
     f = next(v for _, e, q, v in _key("ann") if e == "sigmoid-neuron" and q == "f")
-    marks = _planted(tmp_path, "ann", "sigmoid-neuron", {"grad:v1->f": f})
-    assert marks["grad:v1->f"]["mark"] == "wrong"
-    assert marks["grad:v1->f"]["feedback"] == (
+    marks = _planted(tmp_path, "ann", "sigmoid-neuron", {"grad:z->f": f})
+    assert marks["grad:z->f"]["mark"] == "wrong"
+    assert marks["grad:z->f"]["feedback"] == (
         "wrong, and the first wrong step: sigma(z) was used as the local derivative instead "
         "of sigma(z)(1 - sigma(z))")
 

@@ -100,9 +100,9 @@ NUMBERS = {
         "| $\\frac{\\partial f}{\\partial x}$ | $z$ | $-4$ | $-4$ |",
         "| $\\frac{\\partial f}{\\partial y}$ | $z$ | $-4$ | $-4$ |",
         "| $\\frac{\\partial f}{\\partial z}$ | $x + y$ | $3$ | $3$ |",
-        "$-2 - 0.1 \\cdot \\left(-4\\right) = -1.6$",  # the update at the point it is taken
-        "$5 - 0.1 \\cdot \\left(-4\\right) = 5.4$",
-        "$-4 - 0.1 \\cdot 3 = -4.3$",
+        "$-2 - 0.1 \\cdot \\left(-4\\right)$ $= -1.6$",  # the update at the point it is taken
+        "$5 - 0.1 \\cdot \\left(-4\\right)$ $= 5.4$",
+        "$-4 - 0.1 \\cdot 3$ $= -4.3$",
     ],
     "sigmoid-neuron": [
         "$0.73105858$",  # f = 0.7310585786300049, to the exercise's 8 digits
@@ -110,7 +110,7 @@ NUMBERS = {
         "$0.39322387$", "$-0.58983580$",  # df/dx = f (1 - f) w, 8 digits with its zero
     ],
     "quotient": [
-        "| 2 | $f$ | $f = \\frac{v_{1}}{z}$ | $\\frac{5}{1}$ | $5$ | $5$ |",
+        "| 2 | $f$ | $f = \\frac{q}{z}$ | $\\frac{5}{1}$ | $5$ | $5$ |",
         "| $\\frac{\\partial f}{\\partial z}$ | $- \\frac{x + y}{z^{2}}$ | $-5$ | $-5$ |",
     ],
     "exponential-and-sine": [
@@ -131,7 +131,7 @@ WIRES = {
                            '<FONT COLOR="#b3261e">-4</FONT>>];',
                            '"z" -> "f" [label=<<FONT COLOR="#1b7a3a">-4</FONT><BR/>'
                            '<FONT COLOR="#b3261e">3</FONT>>];'],
-    "sigmoid-neuron": ['"v1" -> "f" [label=<<FONT COLOR="#1b7a3a">1</FONT><BR/>'
+    "sigmoid-neuron": ['"z" -> "f" [label=<<FONT COLOR="#1b7a3a">1</FONT><BR/>'
                        '<FONT COLOR="#b3261e">0.19661193</FONT>>];'],
 }  # fmt: skip
 

@@ -141,6 +141,9 @@ class Stationary:
     fixed_sign: tuple[str, Expr, str] | None = None
     """(input, closed form, ">" or "<") when one partial derivative has the same sign
     everywhere: then `points` is empty, and this is why."""
+    never_zero: tuple[str, Expr] | None = None
+    """(input, closed form) of a partial derivative whose numerator is a nonzero constant
+    (1/z): it is never zero, so `points` is empty, and this is why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,8 +314,8 @@ def _stationary(d: Derivation) -> Stationary:
 
     numerators = [sympy.fraction(sympy.together(form))[0] for form in forms]
     if not all(n.is_polynomial(*symbols) for n in numerators):
-        return Stationary(None, "no partial derivative keeps one sign, and the equations are "
-                                "not polynomial (SymPy solves only those)")
+        return Stationary(None, "SymPy could not show that a partial derivative keeps one sign, "
+                                "and the equations are not polynomial (SymPy solves only those)")
 
     def solve() -> list[dict[Any, Expr]]:
         found = sympy.solve(numerators, symbols, dict=True)
@@ -324,6 +327,10 @@ def _stationary(d: Derivation) -> Stationary:
         solutions = None
     if solutions is None:
         return Stationary(None, "SymPy did not settle the equations in time")
+    if not solutions:
+        for g, numerator in zip(d.gradients, numerators, strict=True):
+            if numerator.is_number and numerator != 0:
+                return Stationary((), never_zero=(g.input, g.closed_form.xreplace(data)))
     by_name = {graph.symbol(i): i for i in d.parameters}
     points = tuple(
         tuple((by_name[k], v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0])))

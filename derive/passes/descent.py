@@ -120,6 +120,16 @@ class Descent:
     def rounded(self) -> bool:
         return any(u.rounded for step in self.steps for u in step.updates)
 
+    def first_order(self, step: DescentStep) -> Value:
+        """The change of the objective the gradient predicts for `step` (to first order):
+        -rate * |gradient|^2 for descent, +rate * |gradient|^2 for ascent, to 30 digits."""
+        first = step.updates[0].gradient.approx
+        squares = first.context.fsum(u.gradient.approx ** 2 for u in step.updates)
+        rate = _mp(self.learning_rate, first)
+        predicted = rate * squares * (1 if self.ascent else -1)
+        return Value(sympy.Float(mpmath.nstr(predicted, ROUNDED_DIGITS), ROUNDED_DIGITS),
+                     predicted)
+
     def to_dict(self) -> dict[str, Any]:
         return {"objective": self.objective, "parameters": list(self.parameters),
                 "learning_rate": sympy.sstr(self.learning_rate), "ascent": self.ascent,

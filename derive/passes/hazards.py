@@ -19,8 +19,10 @@ EXP_OVERFLOW = 709.782712893384
 EXP_UNDERFLOW = -745.1332191019412
 """exp(a) underflows to 0.0 in float64 for a below this."""
 FLOAT_SATURATES = 36.7368005696771
-"""Past this |a|, 1 + e^(-a) rounds to 1 or e^(-a) alone in float64: sigma(a) computes as
-exactly 1 (or as e^a), and sigma(a)(1 - sigma(a)) as 0. Below it, float64 is no concern."""
+"""Past this a, 1 + e^(-a) rounds to 1 in float64: sigma(a) computes as exactly 1 and
+sigma(a)(1 - sigma(a)) as 0. Only the positive side: for a below -36.7, 1 + e^(-a) rounds
+to e^(-a) and sigma(a) to e^a, which is accurate (down to -EXP_OVERFLOW, where e^(-a)
+overflows and 1/(1 + e^(-a)) gives 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +68,15 @@ class Hazard:
     @property
     def near(self) -> bool:
         """Whether the point is close enough to the hazard for it to matter here: an
-        exponential's or sigmoid's argument past FLOAT_SATURATES in size."""
+        exponential's argument past FLOAT_SATURATES in size; a sigmoid's above
+        FLOAT_SATURATES (it computes as exactly 1) or below -EXP_OVERFLOW (e^(-a)
+        overflows in 1/(1 + e^(-a)))."""
         if self.kind not in ("exp-overflow", "sigmoid-stable") or self.argument is None:
             return True
-        return abs(float(self.argument.approx)) > FLOAT_SATURATES
+        a = float(self.argument.approx)
+        if self.kind == "sigmoid-stable":
+            return a > FLOAT_SATURATES or a < -EXP_OVERFLOW
+        return abs(a) > FLOAT_SATURATES
 
 
 def possible(expr: Expr, relation: str) -> bool:

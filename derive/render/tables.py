@@ -16,6 +16,7 @@ from derive.derivation import Derivation
 from derive.ops import Value
 from derive.passes.descent import Descent, Update
 from derive.passes.gradients import gradient_symbol
+from derive.passes.hazards import upstream_inputs
 from derive.render import math
 
 SHORT_EXACT = 12
@@ -121,9 +122,12 @@ def _plain(approx: object, digits: int) -> str:
 def backward_table(d: Derivation, digits: int) -> str:
     """One row per chain-rule step: the wire, the rule, the local derivative (symbolic and
     at the point) and upstream x local = downstream written out. The parts of a cell are
-    separate formulas, so that a narrow column wraps between them."""
+    separate formulas, so that a narrow column wraps between them. Wires into given data
+    (and into nodes computed from data alone) are left out: data get no gradient."""
     rows = []
     for step in d.backward.steps:
+        if not _toward_parameters(d, step.input):
+            continue
         local = m(f"{math.partial(step.node, step.input)} = {math.tex(step.local)}")
         if not step.local.is_Number:
             local += " " + m(math.equals(step.local_value, digits))
@@ -143,6 +147,8 @@ def fan_out(d: Derivation, digits: int) -> list[str]:
     out = d.graph.output
     lines = []
     for gather in d.backward.gathers:
+        if not _toward_parameters(d, gather.node):
+            continue
         parts = [d.backward.steps[i] for i in gather.steps]
         terms = [math.signed(math.decimal(p.downstream.approx, digits)) for p in parts]
         total = math.decimal(gather.total.approx, digits)
@@ -152,6 +158,13 @@ def fan_out(d: Derivation, digits: int) -> list[str]:
         lines.append(f"{m(math.name(gather.node))} feeds {m(sources)}, so its gradient adds "
                      f"the contributions: {sum_}")
     return lines
+
+
+def _toward_parameters(d: Derivation, node_id: str) -> bool:
+    """Whether a node's gradient leads anywhere a gradient is wanted: to a parameter."""
+    if not d.given:
+        return True
+    return any(i in d.parameters for i in upstream_inputs(d.graph, node_id))
 
 
 def gradient_table(d: Derivation, digits: int) -> str:
@@ -214,34 +227,59 @@ def check_table(d: Derivation, digits: int) -> str:
 def descent_table(table_: Descent, digits: int) -> str:
     rate = math.short(table_.learning_rate)
     sign = "+" if table_.ascent else "-"
+    uniform = update_digits(table_, digits)
     rows = []
     for step in table_.steps:
         for i, u in enumerate(step.updates):
-            shown = _update_digits(u, table_.learning_rate, sign, digits)
+            shown = uniform or _row_digits(u, table_.learning_rate, table_.ascent, digits)
             current, gradient, new = (math.short(x, shown) for x in (u.current, u.gradient, u.new))
+            left, _, right = math.update(current, sign, rate, gradient, new).rpartition(" = ")
             rows.append([str(step.number) if i == 0 else "", m(math.name(u.parameter)),
-                         m(current), m(gradient), m(math.update(current, sign, rate, gradient, new)),
-                         m(new)])  # fmt: skip
+                         m(current), m(gradient), f"{m(left)} {m('= ' + right)}",
+                         m(new)])  # fmt: skip  (two formulas: a narrow column wraps at "=")
     return table(["step", "parameter", "current", "gradient", "update", "new value"], rows,
                  "rlllll")  # fmt: skip
 
 
-def _update_digits(u: Update, rate: Expr, sign: str, digits: int) -> int:
-    """The fewest digits (at least the page's) at which the printed update adds up: the
-    printed current value minus rate times the printed gradient, rounded like the new value,
-    is the printed new value (1.894 - 2*0.02229 = 1.849, so 1.85 needs more digits)."""
-    if not rate.is_Rational:
-        return digits
-    alpha = Decimal(int(rate.p)) / Decimal(int(rate.q))
+UNIFORM_EXTRA = 2
+"""How many digits beyond the page's the whole update table may take to add up as printed;
+past it each row takes the fewest digits at which it adds up."""
+
+
+def update_digits(table_: Descent, digits: int) -> int | None:
+    """The significant digits of the whole update table: the fewest (at least the page's,
+    at most UNIFORM_EXTRA more) at which every row adds up as printed, so that a value reads
+    the same as the new value of one step and the current value of the next. None when no
+    such precision exists (rounding the inputs of a sum can move its last digit): then
+    each row is printed to its own fewest digits."""
+    updates = [u for step in table_.steps for u in step.updates]
+    for shown in range(digits, digits + UNIFORM_EXTRA + 1):
+        if all(_adds_up(u, table_.learning_rate, table_.ascent, shown) for u in updates):
+            return shown
+    return None
+
+
+def _row_digits(u: Update, rate: Expr, ascent: bool, digits: int) -> int:
+    """The fewest digits (at least the page's) at which one row adds up as printed."""
     for shown in range(digits, digits + 8):
-        printed = [math.short(x, shown) for x in (u.current, u.gradient, u.new)]
-        if any(not _is_decimal(p) for p in printed):
-            return digits  # an exact fraction (27/7) is printed: the row is exact
-        current, gradient, new = (Decimal(p) for p in printed)
-        total = current - alpha * gradient if sign == "-" else current + alpha * gradient
-        if _round(total, shown) == new:
+        if _adds_up(u, rate, ascent, shown):
             return shown
     return digits + 8
+
+
+def _adds_up(u: Update, rate: Expr, ascent: bool, shown: int) -> bool:
+    """Whether the printed current value minus rate times the printed gradient, rounded like
+    the new value, is the printed new value (1.894 - 2*0.02229 = 1.849, not 1.85). A row
+    with an exact fraction (27/7) or an irrational rate is exact: it adds up as it is."""
+    if not rate.is_Rational:
+        return True
+    printed = [math.short(x, shown) for x in (u.current, u.gradient, u.new)]
+    if any(not _is_decimal(p) for p in printed):
+        return True
+    alpha = Decimal(int(rate.p)) / Decimal(int(rate.q))
+    current, gradient, new = (Decimal(p) for p in printed)
+    total = current + alpha * gradient if ascent else current - alpha * gradient
+    return _round(total, shown) == new
 
 
 def _is_decimal(printed: str) -> bool:
@@ -288,7 +326,7 @@ def variants_table(variants: Sequence[tuple[str, Derivation]], digits: int) -> s
     for label, d in variants:
         grads = {g.input: g.value for g in d.gradients}
         rows.append([label, m(math.written(d.graph.function)),
-                     m(math.decimal(d.forward.values[d.graph.output].approx, digits)),
-                     *(m(math.decimal(grads[i].approx, digits)) if i in grads else "" for i in inputs)])  # fmt: skip
+                     m(rounded(d.forward.values[d.graph.output], digits)),
+                     *(m(rounded(grads[i], digits)) if i in grads else "" for i in inputs)])  # fmt: skip
     header = ["variant", "function", m(math.name(out)), *(m(math.partial(out, i)) for i in inputs)]
     return table(header, rows, "ll" + "r" * (len(inputs) + 1))

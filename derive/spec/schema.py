@@ -28,7 +28,7 @@ _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "o
 _LABEL = re.compile(r"[^<>\[\]{}`$\\|!&*_#~\"]+\Z")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 TOPICS = ("domain", "limits", "stationary", "ranking", "stability", "saturation", "descent",
-          "activations")
+          "activations", "recompute")
 """What a question can be about; its answer is assembled from the facts of these kinds."""
 _TOPIC_WORDS = {
     "limits": ("approach", "limit", "large", "infinit", "tend", "grow"),
@@ -39,6 +39,7 @@ _TOPIC_WORDS = {
     "saturation": ("saturat",),
     "descent": ("update", "descent", "learning rate", "training", "converge"),
     "activations": ("activation",),
+    "recompute": ("recompute",),
 }
 FILE_KEYS = {"title": "text", "description": "text", "defaults": "map", "exercises": "list",
              "trusted": "bool"}  # fmt: skip

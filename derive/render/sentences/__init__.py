@@ -34,6 +34,7 @@ TOPIC_SENTENCES: dict[str, Callable[[Solution], list[Sentence]]] = {
     "domain": domain, "limits": limits, "stationary": stationary,
     "ranking": lambda s: [ranking(s), *sensitivity(s)], "stability": stability,
     "saturation": saturation, "descent": descent, "activations": activations,
+    "recompute": descent,
 }  # fmt: skip
 """The analysis facts of each topic (the answers draw their conclusions in `answers`)."""
 

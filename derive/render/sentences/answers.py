@@ -9,6 +9,7 @@ from collections.abc import Callable
 from derive.passes.analysis import Hazard, LimitResult
 from derive.render import math as latex
 from derive.render.sentences.descent import answer as descent_answer
+from derive.render.sentences.descent import recompute
 from derive.render.sentences.domain import condition, domain
 from derive.render.sentences.gradients import greatest
 from derive.render.sentences.limits import summary
@@ -37,21 +38,31 @@ def _stability(s: Solution) -> list[Sentence]:
     """Where training is unstable (the limits), then what to do about each delicate node."""
     out = s.derivation.graph.output
     sentences: list[Sentence] = []
-    by_limit: dict[str, list[LimitResult]] = {}
+    by_kind: dict[str, list[LimitResult]] = {}
     for r in s.analysis.limits:
         if r.of and r.depends and r.behaviour in ("exploding", "vanishing"):
-            by_limit.setdefault(r.limit.text, []).append(r)
-    for results in by_limit.values():
-        limit = results[0].limit
-        for kind, effect in (("exploding", "explode, so a step there overshoots without bound"),
-                             ("vanishing", "vanish, so the steps stall there")):  # fmt: skip
-            rs = [r for r in results if r.behaviour == kind]
-            if rs:
-                which: list[Part] = []
-                for i, r in enumerate(rs):
-                    which += [", " if i else "", Partial(out, r.of)]
-                sentences.append(("As ", approach(limit.variable, limit.target, limit.side),
-                                  ", ", *which, f" {effect}."))  # fmt: skip
+            by_kind.setdefault(r.behaviour, []).append(r)
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    limits: dict[str, LimitResult] = {}
+    for kind, rs in by_kind.items():  # which partials do it, per limit
+        per_limit: dict[str, list[str]] = {}
+        for r in rs:
+            per_limit.setdefault(r.limit.text, []).append(r.of)
+            limits.setdefault(r.limit.text, r)
+        for text, ofs in per_limit.items():
+            grouped.setdefault((kind, tuple(ofs)), []).append(text)
+    for (kind, partials), texts in grouped.items():  # limits with one effect: one sentence
+        effect = ("explode, so a step there overshoots without bound" if kind == "exploding"
+                  else "vanish, so the steps stall there")  # fmt: skip
+        where: list[Part] = ["As "]
+        for i, text in enumerate(texts):
+            limit = limits[text].limit
+            where += [", " if 0 < i < len(texts) - 1 else " and " if i else "",
+                      approach(limit.variable, limit.target, limit.side)]  # fmt: skip
+        which: list[Part] = []
+        for i, of in enumerate(partials):
+            which += [", " if i else "", Partial(out, of)]
+        sentences.append((*where, ", ", *which, f" {effect}."))
     for restriction in s.analysis.restrictions:
         if restriction.possible and restriction.affects == "function":
             sentences.append((Name(out), " itself is undefined where ",
@@ -59,8 +70,9 @@ def _stability(s: Solution) -> list[Sentence]:
                               ": a step must not land there."))  # fmt: skip
     sentences += [t for h in s.analysis.hazards for t in _technique(s, h)]
     if not sentences:
-        sentences.append(("No node is near float64's limits at this point, and no limit asked "
-                          "for makes the gradient explode or vanish.",))  # fmt: skip
+        asked = " and no limit asked for makes the gradient explode or vanish" if (
+            s.analysis.limits) else ""  # fmt: skip
+        sentences.append((f"No node is near float64's limits at this point{asked}.",))
     return sentences
 
 
@@ -143,7 +155,7 @@ def _saturation(s: Solution) -> list[Sentence]:
 ANSWERS: dict[str, Callable[[Solution], list[Sentence]]] = {
     "domain": _domain, "limits": _limits, "stationary": _stationary, "ranking": _ranking,
     "stability": _stability, "saturation": _saturation, "descent": descent_answer,
-    "activations": activations_answer,
+    "activations": activations_answer, "recompute": recompute,
 }  # fmt: skip
 
 

@@ -79,6 +79,12 @@ def _limit(result: LimitResult, out: str) -> Sentence:
     return (*parts, f": {verdict(result)}.")
 
 
+_ITSELF = {"exploding": "grows without bound", "vanishing": "tends to 0",
+           "bounded": "has a finite limit", "undefined": "has no limit",
+           "unsettled": "was not settled in time"}  # fmt: skip
+"""What the function itself does in a limit, as a verb phrase (for the answers)."""
+
+
 def verdict(result: LimitResult) -> str:
     words = GRADIENT_WORDS if result.of else FUNCTION_WORDS
     kinds = list(dict.fromkeys(result.behaviours))
@@ -91,12 +97,12 @@ def summary(s: Solution) -> list[Sentence]:
     by_limit: dict[str, list[LimitResult]] = {}
     for result in s.analysis.limits:
         by_limit.setdefault(result.limit.text, []).append(result)
-    sentences: list[Sentence] = []
+    rests: dict[tuple[Part, ...], list[Part]] = {}  # limits that do the same: one sentence
     for results in by_limit.values():
         limit = results[0].limit
         moving = [r for r in results if r.of and r.depends]
         still = [r.of for r in results if r.of and not r.depends]
-        parts: list[Part] = ["As ", approach(limit.variable, limit.target, limit.side), ", "]
+        parts: list[Part] = []
         groups: dict[str, list[LimitResult]] = {}
         for r in moving:
             groups.setdefault(r.behaviour, []).append(r)
@@ -117,8 +123,22 @@ def summary(s: Solution) -> list[Sentence]:
                 " and stays as it is"]  # fmt: skip
         own = next((r for r in results if not r.of), None)
         if own is not None and own.depends:
-            parts += ["; ", Name(out), f" itself: {verdict(own)}"]
-        sentences.append((*parts, "."))
+            parts += ["; ", Name(out), " itself ", " / ".join(
+                _ITSELF[k] for k in dict.fromkeys(own.behaviours))]  # fmt: skip
+        if not still:  # "does not depend on y" names the limit's variable: keep it apart
+            rests.setdefault(tuple(parts), []).append(
+                approach(limit.variable, limit.target, limit.side))  # fmt: skip
+        else:
+            rests[(approach(limit.variable, limit.target, limit.side), *parts)] = []
+    sentences: list[Sentence] = []
+    for rest, where in rests.items():
+        if not where:  # kept apart: the limit leads its own parts
+            sentences.append(("As ", rest[0], ", ", *rest[1:], "."))
+            continue
+        lead: list[Part] = ["As "]
+        for i, w in enumerate(where):
+            lead += [", " if 0 < i < len(where) - 1 else " and " if i else "", w]
+        sentences.append((*lead, ", ", *rest, "."))
     return sentences
 
 
@@ -137,6 +157,13 @@ def stationary(s: Solution) -> list[Sentence]:
                  "and ", Name(out), " has no stationary points.")]  # fmt: skip
     if st.points is None:
         return [("Where the gradient vanishes was not determined: ", st.reason, ".")]
+    if st.never_zero is not None:
+        wrt, form = st.never_zero
+        shown = [Partial(out, wrt)]
+        if len(latex.tex(form)) <= SHORT_FORMULA:
+            shown += [formula("="), Math(form)]
+        return [("None: ", *shown, " has a constant numerator, so it is never zero, and ",
+                 Name(out), " has no stationary points.")]  # fmt: skip
     if not st.points:
         return [("None: the gradient is never zero, so ", Name(out),
                  " has no stationary points.")]  # fmt: skip

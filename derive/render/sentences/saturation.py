@@ -149,9 +149,9 @@ def passes(s: Solution) -> list[Sentence]:
         kind = "Sigmoid" if item.op == "sigmoid" else "Tanh"
         sentences.append((f"{kind} node ", Name(item.node), " multiplies the gradient flowing "
                           "back by ", *derivative(item), f", {share(item.ratio)} of the most it "
-                          "ever passes (", Math(item.maximum), f"): {word}. The gradient of "
-                          "every parameter behind it (", *names(behind),
-                          ") carries this factor."))  # fmt: skip
+                          "ever passes (", Math(item.maximum), f"): {word}. Every gradient "
+                          "that flows back through it, to ", *names(behind),
+                          ", carries this factor."))  # fmt: skip
     return sentences
 
 

@@ -49,19 +49,28 @@ def stability(s: Solution) -> list[Sentence]:
     far_sigmoid = [h for h in groups.get("sigmoid-stable", ()) if not h.near]
     if far_sigmoid:
         sentences.append(("The sigmoid ", *_nodes(far_sigmoid), _takes(far_sigmoid),
-                          *_arguments(far_sigmoid), ", well inside ",
-                          Tex(f"\\pm {FLOAT_SATURATES:.1f}", f"+-{FLOAT_SATURATES:.1f}"),
-                          ", past which float64 rounds it to exactly 0 or 1 and its derivative "
-                          "to 0: no concern at this point."))  # fmt: skip
+                          *_arguments(far_sigmoid), ", well below ",
+                          Tex(f"{FLOAT_SATURATES:.1f}", f"{FLOAT_SATURATES:.1f}"),
+                          ", past which float64 rounds it to exactly 1 and its derivative ",
+                          Tex("\\sigma\\,(1 - \\sigma)", "sigma (1 - sigma)"), " to 0: no concern at this "
+                          "point."))  # fmt: skip
     for h in (h for h in groups.get("exp-overflow", ()) if h.near):
         sentences.append(("The exponential ", *_node(h), " takes ", decimal(h.argument_or()),
                           f": it overflows float64 past {EXP_OVERFLOW:.2f}; clip its input or "
                           "work with logarithms."))  # fmt: skip
     for h in (h for h in groups.get("sigmoid-stable", ()) if h.near):
-        sentences.append(("The sigmoid ", *_node(h), " takes ", decimal(h.argument_or()),
-                          ": in float64 it rounds to 0 or 1 and its derivative to 0; compute "
-                          "the loss from the pre-activation (log-sigmoid, or cross-entropy with "
-                          "logits) rather than from the sigmoid's output."))  # fmt: skip
+        if float(h.argument_or().approx) > 0:
+            sentences.append(("The sigmoid ", *_node(h), " takes ", decimal(h.argument_or()),
+                              ": in float64 it rounds to exactly 1 and its derivative to 0; "
+                              "compute the loss from the pre-activation (log-sigmoid, or "
+                              "cross-entropy with logits) rather than from the sigmoid's "
+                              "output."))  # fmt: skip
+        else:
+            sentences.append(("The sigmoid ", *_node(h), " takes ", decimal(h.argument_or()),
+                              ": written as ", Tex("1/(1 + e^{-a})", "1/(1 + e^(-a))"),
+                              f" its exponential overflows float64 below -{EXP_OVERFLOW:.2f}; "
+                              "for a negative argument ", Tex("a", "a"), " compute it as ",
+                              Tex("e^{a}/(1 + e^{a})", "e^a/(1 + e^a)"), "."))  # fmt: skip
     sentences += _log(groups)
     for h in groups.get("division", ()):
         assert h.detail is not None and h.local is not None and h.local_value is not None
