@@ -350,10 +350,12 @@ def test_input_names_do_not_collide_with_the_circuits_own_nodes() -> None:
 
 
 def test_the_latex_download_draws_the_descent_plot(workbook) -> None:
-    """A single .tex has no image files: its plot is TikZ, one mark per objective value."""
+    """A single .tex has no image files: its plot is TikZ, one mark per objective value
+    (and its circuit is TikZ too: tests/test_tikz.py)."""
     s = solution(workbook, "training-a-neuron")
     text = latex(s)
-    assert text.count("\\begin{tikzpicture}") == 1
+    assert text.count("\\begin{tikzpicture}") == 2
+    assert text.count("\\begin{tikzpicture}[font=\\small]") == 1  # the plot's
     assert text.count("circle (1.6pt)") == len(s.descent.steps) + 1 == 9
     assert "The objective after each step." in text
     assert "{$0.03616$}" in text  # the first value, on the axis, to 4 digits

@@ -64,6 +64,8 @@ class Figures:
 
     circuit: str | None = None
     plot: str | None = None
+    circuit_tikz: str | None = None
+    """The circuit drawn in TikZ (render.tikz), used when there is no circuit file."""
     objective: tuple[str, tuple[float, ...]] | None = None
     """The objective's name and its values before the first step and after each step."""
 
@@ -71,8 +73,8 @@ class Figures:
 def document(title: str, statement: str, body: str | None,
              figures: Figures = Figures()) -> str:
     """One exercise as a standalone document: the statement and, unless None, the solution
-    body (both the page's MyST). The descent plot is drawn in TikZ from `figures`; the
-    circuit is not a file of a single .tex: a note points to the page and the workbook."""
+    body (both the page's MyST). A single .tex has no files: the circuit and the descent
+    plot are drawn in TikZ from `figures`."""
     out = [_PREAMBLE, f"\\title{{{math.text(title)}}}", r"\date{}", r"\begin{document}",
            r"\maketitle", *convert(statement, figures, level=1)]  # fmt: skip
     if body is not None:
@@ -172,6 +174,8 @@ def _directive(name: str, argument: str, body: list[str], figures: Figures,
     if name == "{raw}" and not any("<svg" in line for line in body):
         return []  # raw HTML other than the circuit (page controls): nothing to print
     if name in ("{graphviz}", "{raw}", "{circuit}", "{derive-circuit}"):
+        if figures.circuit is None and figures.circuit_tikz is not None:
+            return [figures.circuit_tikz]
         if figures.circuit is None:
             return [math.text("The circuit diagram is on the exercise's page and in the "
                               "PDF workbook (derive pdf).")]  # fmt: skip

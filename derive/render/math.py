@@ -286,7 +286,9 @@ _TEXT = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
          "\u03b5": r"$\varepsilon$", "\u2212": "$-$", "\u2264": r"$\le$", "\u2265": r"$\ge$",
          "\u00d7": r"$\times$", "\u2248": r"$\approx$", "\u00b7": r"$\cdot$",
          "\u221e": r"$\infty$", "\u2192": r"$\to$", "\u03c3": r"$\sigma$",
-         "\u2014": "---", "\u2013": "--", "\u2032": "$'$"}  # fmt: skip
+         "\u2014": "---", "\u2013": "--", "\u2032": "$'$", "\u00f7": r"$\div$",
+         "\u221a": r"$\surd$", "\u00b2": r"\textsuperscript{2}",
+         "\u00b3": r"\textsuperscript{3}"}  # fmt: skip
 _SAFE_MATH = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
     "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from derive.derivation import Derivation
 from derive.render import math, prose, sentences, tables
 from derive.render.code import program
+from derive.render.drawing import Drawing, drawing
 from derive.render.interactive import circuit_block
 from derive.render.statement import statement
 from derive.solution import Solution
@@ -178,6 +179,7 @@ def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
     from derive.render.latex import Figures, document
     from derive.render.notebook import notebook
     from derive.render.plot import objective_plot
+    from derive.render.tikz import circuit_tikz
 
     name = s.exercise.id
     files: dict[str, str] = {}
@@ -188,8 +190,16 @@ def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
         plot = {k: "" for k in files if k.endswith("-descent.svg")}
         body = solution_body(s, section, plot) if solutions else None
         files[f"{name}.tex"] = document(s.exercise.title, statement(s), body,
-                                        Figures(objective=_objective(s)))
+                                        Figures(objective=_objective(s),
+                                                circuit_tikz=circuit_tikz(_drawing(s))))
     return files
+
+
+def _drawing(s: Solution) -> Drawing:
+    """The circuit as the workbook draws it (the solution's derivation, circuit digits)."""
+    d = s.derivation
+    return drawing(d, min(s.exercise.digits, CIRCUIT_DIGITS), s.exercise.id,
+                   tuple(getattr(d, "given", ())))  # fmt: skip
 
 
 def _objective(s: Solution) -> tuple[str, tuple[float, ...]] | None:
