@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_browser import ARGS, CHROMIUM, serve, unavailable
+from test_browser import browser, serve  # noqa: F401 - browser: the one Chromium fixture
 from test_property import featuring, points
 
 from derive import backprop
@@ -66,22 +65,6 @@ SMALL = """exercises:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        unavailable(f"{CHROMIUM} is missing")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
 def test_site(tmp_path_factory: pytest.TempPathFactory, site_builder: Any) -> Path:
     """A small site whose docs hold the test page of the neuron and the network."""
     from conftest import copy_docs
@@ -94,12 +77,12 @@ def test_site(tmp_path_factory: pytest.TempPathFactory, site_builder: Any) -> Pa
 
 
 @pytest.fixture(scope="module")
-def open_page(chromium: Any, site: Path, test_site: Path) -> Iterator[Any]:
+def open_page(browser: Any, site: Path, test_site: Path) -> Iterator[Any]:  # noqa: F811 - the fixture
     """open_page(path) -> (Playwright page, errors list); the same page on every call."""
     with ExitStack() as stack:
         shipped = stack.enter_context(serve(site))
         extra = stack.enter_context(serve(test_site))
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
         stack.callback(context.close)
         cache: dict[str, tuple[Any, list[str]]] = {}
 
