@@ -273,3 +273,23 @@ def test_the_build_reads_the_exercise_file_once(project: Path, sphinx_isolation:
     with sphinx_isolation():
         assert main(["build", "--out", "site/html"]) == 0, capsys.readouterr()
     assert reads == ["exercises.yaml"]
+
+
+def test_the_template_copies_its_named_files_only(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed derive may hold compiled bytecode beside the template's conf.py
+    (pip compiles it); the build copies the site's files and nothing else."""
+    from derive.sphinx import build
+
+    shipped = sorted(p.name for p in build.TEMPLATE.iterdir() if p.name != "__pycache__")
+    assert shipped == sorted(build.TEMPLATE_FILES)  # the list names every shipped file
+    template = tmp_path / "template"
+    shutil.copytree(build.TEMPLATE, template)
+    (template / "__pycache__").mkdir(exist_ok=True)
+    (template / "__pycache__" / "conf.cpython-311.pyc").write_bytes(b"\0bytecode")
+    monkeypatch.setattr(build, "TEMPLATE", template)
+    source = tmp_path / "source"
+    source.mkdir()
+    build._copy_template(source)
+    assert sorted(p.name for p in source.iterdir()) == ["conf.py", "index.md"]
+    assert (source / "conf.py").read_bytes() == (template / "conf.py").read_bytes()

@@ -34,6 +34,8 @@ from derive.sphinx.publish import (
 )
 
 TEMPLATE = Path(__file__).parent / "template"
+TEMPLATE_FILES = ("conf.py", "index.md")
+"""The minimal site's files, named: an installed package may also hold bytecode there."""
 
 Report = Callable[[str, int, int], None]
 """progress(phase, done, total): phase is "deriving", "reading" or "writing"."""
@@ -147,8 +149,8 @@ def _os_message(exc: OSError, out: Path) -> str:
 def _copy_template(source: Path) -> None:
     """The minimal site's sources; a file is replaced (never written through, if it is a
     link) when it differs from derive's."""
-    for template in sorted(TEMPLATE.iterdir()):
-        target = source / template.name
+    for name in TEMPLATE_FILES:
+        template, target = TEMPLATE / name, source / name
         wanted = template.read_bytes()
         if target.is_file() and not target.is_symlink() and target.read_bytes() == wanted:
             continue
