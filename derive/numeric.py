@@ -8,6 +8,7 @@ never change their precision.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import mpmath
@@ -23,10 +24,18 @@ FD_PRECISION = 80
 MAX_EXTRA_DIGITS = 1200
 """Digits added at most for huge inputs (exact inputs are bounded near 3600 digits)."""
 
-MP: Any = mpmath.MPContext()
-MP.dps = PRECISION
-FD: Any = mpmath.MPContext()
-FD.dps = FD_PRECISION
+
+@cache
+def context(dps: int) -> Any:
+    """An mpmath context of `dps` digits, one per precision: building one costs about a
+    millisecond, and derive never changes a context's precision once it is made."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+MP: Any = context(PRECISION)
+FD: Any = context(FD_PRECISION)
 
 
 def context_for(values: Iterable[Expr], approx: Iterable[Any] = ()) -> Any:
@@ -38,9 +47,7 @@ def context_for(values: Iterable[Expr], approx: Iterable[Any] = ()) -> Any:
     digits = min(digits, MAX_EXTRA_DIGITS)
     if digits <= PRECISION // 2:
         return MP
-    ctx = mpmath.MPContext()
-    ctx.dps = PRECISION + digits
-    return ctx
+    return context(PRECISION + digits)
 
 
 def _digits(value: Expr) -> int:

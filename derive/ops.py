@@ -167,6 +167,16 @@ class Op:
     """Why a partial the backward pass needs (needed[i]) is undefined, or None."""
     kink: Callable[[Sequence[Value]], bool] = lambda args: False
     """True at a kink, where the derivative is the subgradient 0 by convention."""
+    first_partial: Callable[..., Expr] | None = None
+    """The first partial alone, for ops whose other partials cost more and are often not
+    needed (a power's exponent partial takes the log of the base, which SymPy evaluates at
+    length on a negative or irrational base; with a constant exponent it is never used)."""
+
+    def partials_for(self, args: Sequence[Expr], needed: Sequence[bool]) -> tuple[Expr, ...]:
+        """The partials at `args`; only the first is right when only it is needed."""
+        if self.first_partial is not None and not any(needed[1:]):
+            return (self.first_partial(*args),)
+        return self.partials(*args)
 
     def rule(self, position: int) -> str:
         return self.rules[min(position, len(self.rules) - 1)]
@@ -194,10 +204,13 @@ def _pow_not_differentiable(args: Sequence[Value], needed: Sequence[bool]) -> st
     return None
 
 
-def _pow_partials(a: Expr, b: Expr) -> tuple[Expr, Expr]:
+def _pow_base_partial(a: Expr, b: Expr) -> Expr:
     # a^0 is constant: its derivative is 0 even at a = 0, where b * a^(b - 1) is 0 * oo
-    base = sympy.S.Zero if b == 0 else b * _power(a, b - 1)
-    return base, _power(a, b) * sympy.log(a)
+    return sympy.S.Zero if b == 0 else b * _power(a, b - 1)
+
+
+def _pow_partials(a: Expr, b: Expr) -> tuple[Expr, Expr]:
+    return _pow_base_partial(a, b), _power(a, b) * sympy.log(a)
 
 
 def _pow_numeric_partials(c: Any, a: Mp, b: Mp) -> tuple[Mp, Mp]:
@@ -281,7 +294,8 @@ OPS: dict[str, Op] = {
            undefined=_div_undefined),
         Op("pow", ("power rule", "exponential rule"), _power, _pow_partials,
            lambda c, a, b: c.power(a, b), _pow_numeric_partials,
-           undefined=_pow_undefined, not_differentiable=_pow_not_differentiable),
+           undefined=_pow_undefined, not_differentiable=_pow_not_differentiable,
+           first_partial=_pow_base_partial),
         Op("exp", ("exp rule",), _exp, lambda a: (_exp(a),),
            lambda c, a: c.exp(a), lambda c, a: (c.exp(a),),
            undefined=lambda args: _magnitude_check(args[0])),

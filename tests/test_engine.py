@@ -12,6 +12,7 @@ import sys
 from decimal import Decimal
 from fractions import Fraction
 
+import mpmath
 import pytest
 import sympy
 from sympy import Rational
@@ -547,6 +548,25 @@ def test_many_inputs_are_checked_along_a_random_direction() -> None:
 def test_check_agrees_when_the_gradient_exceeds_float_range() -> None:
     d = backprop("exp(exp(x))", at={"x": 8})  # gradient ~ 1.2e1298, exact and correct
     assert d.check.largest_error < 1e-15
+    assert d.check.agree is True
+
+
+def test_forward_mode_gives_an_exact_zero_not_its_rounding_error() -> None:
+    """cos(pi/2) is 0; at 60 digits it evaluates to about 4.6e-67, which the check table
+    would print. The forward-mode route reports the 0, as the backward pass does."""
+    d = backprop("x*e^y + sin(z)", at={"x": 1, "y": 0, "z": "pi/2"})
+    row = d.check.rows[2]
+    assert (row.label, row.backward, row.symbolic, row.finite_difference) == ("z", 0, 0, 0)
+    assert d.check.largest_error == 0
+
+
+def test_forward_mode_keeps_a_tiny_true_derivative() -> None:
+    """sigmoid'(-200) = e^-200 / (1 + e^-200)^2 is about 1.38e-87: tiny, and a value."""
+    d = backprop("cos(x) * sigmoid(y)", at={"x": "pi/2", "y": -200})
+    dx, dy = d.check.rows
+    assert mpmath.nstr(dx.symbolic, 12) == "-1.38389652674e-87"
+    assert dx.symbolic == dx.backward
+    assert dy.symbolic == 0  # cos(pi/2) * sigmoid'(-200): a zero, below any rounding error
     assert d.check.agree is True
 
 

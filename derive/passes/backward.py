@@ -132,12 +132,12 @@ def backward(graph: Graph, fwd: Forward) -> Backward:
         reason = op.not_differentiable(args, needed)
         if reason is not None:
             raise DomainError(node.id, node.source, reason)
-        symbolic = op.partials(*(graph.argument(i) for i in node.inputs))
+        symbolic = op.partials_for([graph.argument(i) for i in node.inputs], needed)
         numeric = op.numeric_partials(ctx, *(a.approx for a in args))
         # The partials applied to the exact values, not substituted into the symbolic ones:
         # the table's functions leave large arguments unevaluated (ops.EVALUATE_LIMIT)
         try:
-            exact = op.partials(*(a.exact for a in args))
+            exact = op.partials_for([a.exact for a in args], needed)
         except DeriveError as exc:  # a power too large to compute exactly
             raise DomainError(node.id, node.source, str(exc)) from None
         for position, source in enumerate(node.inputs):

@@ -21,8 +21,8 @@ def summary(d: Derivation, digits: int = 6) -> str:
         f"$${math.written(d.graph.function)}$$", "",
         f"${math.name(out)} = {math.value(value, digits)}$", "",
         "**Gradient**", "", tables.gradient_table(d, digits),
-        f"Check ({check.method}): backward pass, SymPy diff and finite differences {verdict} "
-        f"(largest relative difference {check.largest_error:.1e}).", "",
+        f"Check ({check.method}): backward pass, forward mode on SymPy's derivatives and "
+        f"finite differences {verdict} (largest relative difference {check.largest_error:.1e}).", "",
         "**Forward pass**", "", tables.forward_table(d, digits),
         "**Backward pass**", "", tables.backward_table(d, digits),
     ])  # fmt: skip

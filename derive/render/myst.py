@@ -136,8 +136,8 @@ def _circuit(d: Derivation, digits: int, name: str, level: str) -> str:
 
 def _check(d: Derivation) -> str:
     check = d.check
-    routes = ("the backward pass, SymPy's own differentiation of the whole function and a "
-              "central finite difference at 80 digits")
+    routes = ("the backward pass (reverse mode, with derive's rules), forward mode with SymPy's "
+              "own derivative of each operation, and a central finite difference at 80 digits")
     if check.method == "random direction":
         routes += " (compared along one random direction, as the function has many inputs)"
     verdict = "agree" if check.agree else "**DISAGREE**"

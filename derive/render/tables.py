@@ -221,7 +221,7 @@ def check_table(d: Derivation, digits: int) -> str:
         label = m(math.partial(out, row.label)) if row.label in d.graph.inputs else (
             m(math.directional(out)))  # fmt: skip
         rows.append([label, cell(row.backward), cell(row.symbolic), cell(row.finite_difference)])
-    return table(["", "backward pass", "SymPy diff", "finite difference"], rows, "lrrr")
+    return table(["", "backward pass", "forward mode (SymPy)", "finite difference"], rows, "lrrr")
 
 
 def descent_table(table_: Descent, digits: int) -> str:

@@ -118,8 +118,8 @@ def report(d: Derivation, digits: int = 6) -> Group:
     size = ("identical" if check.largest_error == 0 else
             f"largest relative difference {check.largest_error:.1e}")  # fmt: skip
     verdict = Text(
-        f"Check ({check.method}): backward pass, sympy.diff and finite differences "
-        f"{check.verdict}; {size}",
+        f"Check ({check.method}): backward pass, forward mode on SymPy's derivatives and "
+        f"finite differences {check.verdict}; {size}",
         style="green" if check.agree else "bold red",
     )
     notes = [Text(f"note: {note}") for note in check.notes]
