@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from derive.derivation import Derivation
@@ -269,12 +270,18 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
         key = (label.source, label.target)
         best: tuple[float, Rect, Rect] | None = None
         fallback: tuple[float, Rect, Rect] | None = None
+        wire = _Wire(polylines[key])
         for fraction in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9):
-            boxes = _slot(polylines[key], fraction, label.value_width, label.grad_width)
+            boxes = _slot(wire, fraction, label.value_width, label.grad_width)
             if boxes is None:
                 continue
             value_box, grad_box, steep = boxes
             clashes = sum(around(b, 2) for b in (value_box, grad_box))
+            # a clashing slot only matters as the fallback, when no slot is clear, and
+            # then only if it could beat the fallback found (scores are >= 0)
+            if clashes and (best is not None or (fallback is not None
+                                                 and clashes * 1000 >= fallback[0])):
+                continue
             crowded = sum(around(_widened(b), 1) for b in (value_box, grad_box))
             crossings = len({k for b in (value_box, grad_box) for k in points.near(
                 b.left - 4, b.top - 4, b.left + b.width + 4, b.top + b.height + 4) if k != key})
@@ -297,32 +304,57 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
     return out, failures
 
 
-def _slot(line: list[tuple[float, float]], fraction: float, value_width: float,
+class _Wire:
+    """A wire's sampled points with what every slot along it needs: the length run up to
+    each point, and its horizontal extent."""
+
+    def __init__(self, line: list[tuple[float, float]]) -> None:
+        self.line = line
+        self.lengths = [0.0]
+        for a, b in itertools.pairwise(line):
+            self.lengths.append(self.lengths[-1] + math.dist(a, b))
+        self.xs = [x for x, _ in line]
+        self.low, self.high = min(self.xs) - 1, max(self.xs) + 1
+        # most wires run left to right: then the points under a box are found by bisection
+        self.increasing = all(a <= b for a, b in itertools.pairwise(self.xs))
+
+    def ys_under(self, left: float, right: float) -> list[float]:
+        """The heights of the wire at the points between left and right, and at both."""
+        line = self.line
+        if self.increasing:
+            inside = line[bisect_left(self.xs, left):bisect_right(self.xs, right)]
+        else:
+            inside = [p for p in line if left <= p[0] <= right]
+        return [*(y for _, y in inside), self.y_at(left), self.y_at(right)]
+
+    def y_at(self, x: float) -> float:
+        """The wire's height at x: on the first segment that spans x, else at the nearest
+        point. On an increasing wire no segment before the bisection point spans x."""
+        start = max(bisect_left(self.xs, x) - 1, 0) if self.increasing else 0
+        return _y_at(self.line, x, start)
+
+
+def _slot(wire: _Wire, fraction: float, value_width: float,
           grad_width: float) -> tuple[Rect, Rect, float] | None:
     """The value box above and the gradient box below the point `fraction` of the way
     along the wire, each clear of the wire over its whole width and as close to the point
     as the wire's slope allows (on a sloping wire they sit diagonally, hugging it), and
     how far they are from it in all."""
-    lengths = [0.0]
-    for a, b in itertools.pairwise(line):
-        lengths.append(lengths[-1] + math.dist(a, b))
+    line, lengths = wire.line, wire.lengths
     goal = lengths[-1] * fraction
     i = next((k for k in range(1, len(line)) if lengths[k] >= goal), len(line) - 1)
     span = lengths[i] - lengths[i - 1] or 1.0
     t = (goal - lengths[i - 1]) / span
     cx = line[i - 1][0] + t * (line[i][0] - line[i - 1][0])
     cy = line[i - 1][1] + t * (line[i][1] - line[i - 1][1])
-    xs = [x for x, _ in line]
-    low, high = min(xs) - 1, max(xs) + 1
     boxes: list[Rect] = []
     distance = 0.0
     for wide, above in ((value_width, True), (grad_width, False)):
         best: tuple[float, Rect] | None = None
         for left in (cx - wide / 2, cx - 4, cx + 4 - wide):
-            if left < low or left + wide > high:
+            if left < wire.low or left + wide > wire.high:
                 continue
-            ys = [y for x, y in line if left <= x <= left + wide]
-            ys += [_y_at(line, left), _y_at(line, left + wide)]
+            ys = wire.ys_under(left, left + wide)
             box = (Rect(left, min(ys) - GAP - LINE, wide, LINE) if above else
                    Rect(left, max(ys) + GAP, wide, LINE))  # fmt: skip
             gap = (cy - min(ys)) if above else (max(ys) - cy)
@@ -341,8 +373,8 @@ def _widened(box: Rect) -> Rect:
     return Rect(box.left + (box.width - wide) / 2, box.top, wide, box.height)
 
 
-def _y_at(line: list[tuple[float, float]], x: float) -> float:
-    for (x0, y0), (x1, y1) in itertools.pairwise(line):
+def _y_at(line: list[tuple[float, float]], x: float, start: int = 0) -> float:
+    for (x0, y0), (x1, y1) in itertools.pairwise(line[start:]):
         if min(x0, x1) <= x <= max(x0, x1) and x0 != x1:
             return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
     return min(line, key=lambda p: abs(p[0] - x))[1]

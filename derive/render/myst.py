@@ -48,14 +48,18 @@ def page(s: Solution, solutions: bool = True, downloads: bool = False) -> Page:
     `downloads` adds the exercise as a notebook and as LaTeX."""
     ex = s.exercise
     out = [f"(exercise-{ex.id})=", f"# {prose.plain(ex.title)}", "", statement(s)]
-    files = _files(s, solutions, downloads)
-    if not solutions:
+    files = _plots(s) if solutions else {}
+    body = solution_body(s, section, files) if solutions else None  # no downloads yet
+    if downloads:  # the LaTeX document takes the same body
+        files.update(_downloads_files(s, solutions, body))
+    links = _downloads(ex.id, files, section)
+    if body is None:
         out.append(":::{note}\nThe solution to this exercise is not published yet.\n:::\n")
-        out += _downloads(ex.id, files, section)
+        out += links
         return Page("\n".join(out), files)
     if ex.solution == "collapsed":  # the sections that follow, folded (real sections:
         out += ["```{derive-solution} Show the worked solution", "```", ""]  # anchors, contents)
-    out.append(solution_body(s, section, files))
+    out.append("\n".join([body, *links]))
     return Page("\n".join(out), files)
 
 
@@ -175,24 +179,27 @@ def _paragraphs(items: list[sentences.Sentence], digits: int) -> list[str]:
     return [f"- {sentences.markdown(item, digits)}" for item in items] + [""]
 
 
-def _files(s: Solution, solutions: bool, downloads: bool) -> dict[str, str]:
+def _plots(s: Solution) -> dict[str, str]:
+    from derive.render.plot import objective_plot
+
+    if s.descent is None or len(s.descent.steps) < 2:
+        return {}
+    return {f"{s.exercise.id}-descent.svg": objective_plot(s.descent,
+                                                           prose.plot_title(s.exercise.title))}
+
+
+def _downloads_files(s: Solution, solutions: bool, body: str | None) -> dict[str, str]:
+    """The exercise as a notebook and as a LaTeX document (with `body`, the page's
+    solution without its download links)."""
     from derive.render.latex import Figures, document
     from derive.render.notebook import notebook
-    from derive.render.plot import objective_plot
     from derive.render.tikz import circuit_tikz
 
     name = s.exercise.id
-    files: dict[str, str] = {}
-    if solutions and s.descent is not None and len(s.descent.steps) > 1:
-        files[f"{name}-descent.svg"] = objective_plot(s.descent, prose.plot_title(s.exercise.title))
-    if downloads:
-        files[f"{name}.ipynb"] = notebook(s, solutions)
-        plot = {k: "" for k in files if k.endswith("-descent.svg")}
-        body = solution_body(s, section, plot) if solutions else None
-        files[f"{name}.tex"] = document(s.exercise.title, statement(s), body,
-                                        Figures(objective=_objective(s),
-                                                circuit_tikz=circuit_tikz(_drawing(s))))
-    return files
+    return {f"{name}.ipynb": notebook(s, solutions),
+            f"{name}.tex": document(s.exercise.title, statement(s), body,
+                                    Figures(objective=_objective(s),
+                                            circuit_tikz=circuit_tikz(_drawing(s))))}
 
 
 def _drawing(s: Solution) -> Drawing:
