@@ -14,14 +14,11 @@ symbol and its name; each input shows its total gradient (the sum over its wires
 
 from __future__ import annotations
 
-import itertools
-import math
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from derive.derivation import Derivation
 from derive.model import Passes, exact_passes
-from derive.render.layout import Box, Grid, Layout, Placed, Route, layout, sample
+from derive.render.layout import Box, Grid, Layout, Placed, Route, Wire, layout, sample
 from derive.render.notation import NOTATION
 from derive.render.text import decimal
 
@@ -270,7 +267,7 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
         key = (label.source, label.target)
         best: tuple[float, Rect, Rect] | None = None
         fallback: tuple[float, Rect, Rect] | None = None
-        wire = _Wire(polylines[key])
+        wire = Wire(polylines[key])
         for fraction in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9):
             boxes = _slot(wire, fraction, label.value_width, label.grad_width)
             if boxes is None:
@@ -304,37 +301,7 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
     return out, failures
 
 
-class _Wire:
-    """A wire's sampled points with what every slot along it needs: the length run up to
-    each point, and its horizontal extent."""
-
-    def __init__(self, line: list[tuple[float, float]]) -> None:
-        self.line = line
-        self.lengths = [0.0]
-        for a, b in itertools.pairwise(line):
-            self.lengths.append(self.lengths[-1] + math.dist(a, b))
-        self.xs = [x for x, _ in line]
-        self.low, self.high = min(self.xs) - 1, max(self.xs) + 1
-        # most wires run left to right: then the points under a box are found by bisection
-        self.increasing = all(a <= b for a, b in itertools.pairwise(self.xs))
-
-    def ys_under(self, left: float, right: float) -> list[float]:
-        """The heights of the wire at the points between left and right, and at both."""
-        line = self.line
-        if self.increasing:
-            inside = line[bisect_left(self.xs, left):bisect_right(self.xs, right)]
-        else:
-            inside = [p for p in line if left <= p[0] <= right]
-        return [*(y for _, y in inside), self.y_at(left), self.y_at(right)]
-
-    def y_at(self, x: float) -> float:
-        """The wire's height at x: on the first segment that spans x, else at the nearest
-        point. On an increasing wire no segment before the bisection point spans x."""
-        start = max(bisect_left(self.xs, x) - 1, 0) if self.increasing else 0
-        return _y_at(self.line, x, start)
-
-
-def _slot(wire: _Wire, fraction: float, value_width: float,
+def _slot(wire: Wire, fraction: float, value_width: float,
           grad_width: float) -> tuple[Rect, Rect, float] | None:
     """The value box above and the gradient box below the point `fraction` of the way
     along the wire, each clear of the wire over its whole width and as close to the point
@@ -371,13 +338,6 @@ def _widened(box: Rect) -> Rect:
     """Where the check-yourself answer box goes: centred on the number it replaces."""
     wide = max(box.width, ANSWER_WIDTH)
     return Rect(box.left + (box.width - wide) / 2, box.top, wide, box.height)
-
-
-def _y_at(line: list[tuple[float, float]], x: float, start: int = 0) -> float:
-    for (x0, y0), (x1, y1) in itertools.pairwise(line[start:]):
-        if min(x0, x1) <= x <= max(x0, x1) and x0 != x1:
-            return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
-    return min(line, key=lambda p: abs(p[0] - x))[1]
 
 
 PAD = 6.0

@@ -10,9 +10,11 @@ DeriveError naming the circuit.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import subprocess
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +156,43 @@ def sample(route: Route, per_segment: int = 12) -> list[tuple[float, float]]:
             out.append((a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3))
     out.append(route.tip)
     return out
+
+
+class Wire:
+    """A wire's sampled points (from `sample`) with what placing labels along it needs: the
+    length run up to each point, its horizontal extent, its height under a box."""
+
+    def __init__(self, line: list[tuple[float, float]]) -> None:
+        self.line = line
+        self.lengths = [0.0]
+        for a, b in itertools.pairwise(line):
+            self.lengths.append(self.lengths[-1] + math.dist(a, b))
+        self.xs = [x for x, _ in line]
+        self.low, self.high = min(self.xs) - 1, max(self.xs) + 1
+        # most wires run left to right: then the points under a box are found by bisection
+        self.increasing = all(a <= b for a, b in itertools.pairwise(self.xs))
+
+    def ys_under(self, left: float, right: float) -> list[float]:
+        """The heights of the wire at the points between left and right, and at both."""
+        line = self.line
+        if self.increasing:
+            inside = line[bisect_left(self.xs, left):bisect_right(self.xs, right)]
+        else:
+            inside = [p for p in line if left <= p[0] <= right]
+        return [*(y for _, y in inside), self.y_at(left), self.y_at(right)]
+
+    def y_at(self, x: float) -> float:
+        """The wire's height at x: on the first segment that spans x, else at the nearest
+        point. On an increasing wire no segment before the bisection point spans x."""
+        start = max(bisect_left(self.xs, x) - 1, 0) if self.increasing else 0
+        return _y_at(self.line, x, start)
+
+
+def _y_at(line: list[tuple[float, float]], x: float, start: int = 0) -> float:
+    for (x0, y0), (x1, y1) in itertools.pairwise(line[start:]):
+        if min(x0, x1) <= x <= max(x0, x1) and x0 != x1:
+            return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
+    return min(line, key=lambda p: abs(p[0] - x))[1]
 
 
 @dataclass
