@@ -14,6 +14,7 @@ import sympy
 from derive import DeriveError, backprop
 from derive.expand import expand, expand_graph, expandable, paths
 from derive.model import exact_passes
+from derive.render import drawing as drawing_module
 from derive.render import layout as layout_module
 from derive.render.circuit import circuit_pdf, circuit_svg
 from derive.render.drawing import LABEL_SIZE, drawing, fold
@@ -149,6 +150,7 @@ def test_the_circuit_key_of_the_exercise_file(tmp_path: Path) -> None:
 
 def test_a_graphviz_failure_is_a_derive_error_naming_the_circuit(monkeypatch: pytest.MonkeyPatch) -> None:
     layout_module._run.cache_clear()
+    monkeypatch.setattr(drawing_module, "_RECENT", {})  # drawn before: lay it out again
 
     def timeout(*args: object, **kwargs: object) -> object:
         raise subprocess.TimeoutExpired("dot", 1)
@@ -172,3 +174,24 @@ def test_a_graphviz_failure_is_a_derive_error_naming_the_circuit(monkeypatch: py
                                           r"Error: syntax error in line 1$"):
         circuit_svg(LINEAR, 4, "ex")
     layout_module._run.cache_clear()
+
+
+def test_a_circuit_drawn_twice_is_laid_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page draws its circuit for the SVG and for the LaTeX download: one layout, under
+    each caller's name, and the same boxes."""
+    layout_module._run.cache_clear()
+    monkeypatch.setattr(drawing_module, "_RECENT", {})
+    runs: list[object] = []
+    real = layout_module.subprocess.run
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(layout_module.subprocess, "run", counted)
+    first, second = drawing(LINEAR, 4, "page"), drawing(LINEAR, 4, "download")
+    assert len(runs) == 1
+    assert (first.name, second.name) == ("page", "download")
+    assert [s.box for s in first.shapes] == [s.box for s in second.shapes]
+    drawing(LINEAR, 3, "fewer digits")  # other labels: drawn again
+    assert len(drawing_module._RECENT) == 2

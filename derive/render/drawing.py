@@ -14,7 +14,7 @@ symbol and its name; each input shows its total gradient (the sum over its wires
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from derive.derivation import Derivation
 from derive.model import Passes, exact_passes
@@ -134,10 +134,26 @@ def fold(d: Derivation, node_id: str) -> str | None:
             "pow": f"{c}^x" if first else f"x{_SUPERSCRIPTS.get(c, '^' + c)}"}[node.op]  # fmt: skip
 
 
+_RECENT: dict[tuple[int, int, tuple[str, ...]], tuple[Derivation, Drawing]] = {}
+"""The last few drawings, by derivation (held, so that its id stays its own), digits and
+given inputs: a page draws the same circuit for its SVG and for its LaTeX download."""
+RECENT = 8
+
+
 def drawing(d: Derivation, digits: int = 4, name: str = "circuit",
             given: tuple[str, ...] = ()) -> Drawing:
     """Every node, wire and label of `d`'s circuit, placed. Raises DeriveError naming
-    `name` when Graphviz fails."""
+    `name` when Graphviz fails. Drawings are only read once made, so one is shared."""
+    key = (id(d), digits, tuple(given))
+    found = _RECENT.get(key)
+    if found is None or found[0] is not d:
+        if len(_RECENT) >= RECENT:
+            del _RECENT[next(iter(_RECENT))]
+        found = _RECENT[key] = (d, _draw(d, digits, name, given))
+    return replace(found[1], name=name)
+
+
+def _draw(d: Derivation, digits: int, name: str, given: tuple[str, ...]) -> Drawing:
     graph, passes = d.graph, exact_passes(d)
     folded = {n.id: fold(d, n.id) for n in graph.operations}
     drawn = [n for n in graph.nodes if n.op != "const" or any(
@@ -269,6 +285,10 @@ def _labels(placed: Layout, labels: list[Label]) -> tuple[list[tuple[Rect, Rect]
         fallback: tuple[float, Rect, Rect] | None = None
         wire = Wire(polylines[key])
         for fraction in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9):
+            # scores add up terms >= 0 (the distance too, on a left-to-right wire), and the
+            # fractions come in order of their term: once it reaches the best, none can win
+            if best is not None and wire.increasing and best[0] <= abs(fraction - 0.5) * 20:
+                break
             boxes = _slot(wire, fraction, label.value_width, label.grad_width)
             if boxes is None:
                 continue

@@ -90,28 +90,30 @@ def layout(boxes: Sequence[Box], wires: Sequence[tuple[str, str]], ranksep: floa
                      f'height="{box.height / 72:.4f}"];')  # fmt: skip
     lines += [f"  {index[s]} -> {index[t]};" for s, t in wires]
     lines.append("}")
-    return _run("\n".join(lines) + "\n", name, tuple(box.id for box in boxes),
-                tuple(wires))  # fmt: skip
+    try:
+        return _run("\n".join(lines) + "\n", tuple(box.id for box in boxes), tuple(wires))
+    except DeriveError as exc:  # the name is not part of the cached layout
+        raise DeriveError(f"{name}: {exc}") from None
 
 
 @functools.lru_cache(maxsize=64)
-def _run(text: str, name: str, ids: tuple[str, ...], wires: tuple[tuple[str, str], ...]) -> Layout:
+def _run(text: str, ids: tuple[str, ...], wires: tuple[tuple[str, str], ...]) -> Layout:
     try:
         done = subprocess.run(["dot", "-Tjson0"], input=text, capture_output=True, text=True,
                               timeout=DOT_TIMEOUT, check=False)  # fmt: skip
     except FileNotFoundError:
-        raise DeriveError(f"{name}: Graphviz's dot is not installed, so the circuit cannot be "
+        raise DeriveError("Graphviz's dot is not installed, so the circuit cannot be "
                           "laid out (apt-get install graphviz)") from None  # fmt: skip
     except subprocess.TimeoutExpired:
-        raise DeriveError(f"{name}: Graphviz's dot took more than {DOT_TIMEOUT:.0f} s to lay "
+        raise DeriveError(f"Graphviz's dot took more than {DOT_TIMEOUT:.0f} s to lay "
                           "out the circuit") from None  # fmt: skip
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or ["no message"])[0]
-        raise DeriveError(f"{name}: Graphviz's dot failed to lay out the circuit: {first}")
+        raise DeriveError(f"Graphviz's dot failed to lay out the circuit: {first}")
     try:
         return _parse(json.loads(done.stdout), ids, wires)
     except (ValueError, KeyError, IndexError) as exc:
-        raise DeriveError(f"{name}: Graphviz's dot gave a layout derive cannot read ({exc})") from None
+        raise DeriveError(f"Graphviz's dot gave a layout derive cannot read ({exc})") from None
 
 
 def _parse(data: dict[str, object], ids: tuple[str, ...],
@@ -184,15 +186,13 @@ class Wire:
     def y_at(self, x: float) -> float:
         """The wire's height at x: on the first segment that spans x, else at the nearest
         point. On an increasing wire no segment before the bisection point spans x."""
+        line = self.line
         start = max(bisect_left(self.xs, x) - 1, 0) if self.increasing else 0
-        return _y_at(self.line, x, start)
-
-
-def _y_at(line: list[tuple[float, float]], x: float, start: int = 0) -> float:
-    for (x0, y0), (x1, y1) in itertools.pairwise(line[start:]):
-        if min(x0, x1) <= x <= max(x0, x1) and x0 != x1:
-            return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
-    return min(line, key=lambda p: abs(p[0] - x))[1]
+        for k in range(start, len(line) - 1):
+            (x0, y0), (x1, y1) = line[k], line[k + 1]
+            if (x0 <= x <= x1 or x1 <= x <= x0) and x0 != x1:
+                return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
+        return min(line, key=lambda p: abs(p[0] - x))[1]
 
 
 @dataclass
