@@ -293,3 +293,32 @@ def test_the_template_copies_its_named_files_only(tmp_path: Path,
     build._copy_template(source)
     assert sorted(p.name for p in source.iterdir()) == ["conf.py", "index.md"]
     assert (source / "conf.py").read_bytes() == (template / "conf.py").read_bytes()
+
+
+def _sidebar_depth(page: Path) -> tuple[int, int]:
+    """Entries of the first and second level in the page's navigation sidebar."""
+    html = page.read_text(encoding="utf-8")
+    sidebar = html[html.index('class="sidebar-tree"'):html.index("<article")]
+    return sidebar.count("toctree-l1"), sidebar.count("toctree-l2")
+
+
+def test_past_the_limit_every_page_a_rebuild_rewrites_has_a_short_sidebar(
+        tmp_path: Path, sphinx_isolation: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """The whole navigation tree costs O(exercises) a page: past SIDEBAR_LIMIT exercises the
+    exercise pages and the pages every rebuild writes again (root, index, search, the
+    exercise folder) show the top level only; below it, the whole tree."""
+    from derive.sphinx import pages
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exercises.yaml").write_text(TINY)  # two exercises
+    pages_checked = ["index.html", "genindex.html", "search.html", "exercises/index.html",
+                     "exercises/product.html"]  # fmt: skip
+    with sphinx_isolation():
+        assert main(["build", "--out", "small"]) == 0, capsys.readouterr()
+        monkeypatch.setattr(pages, "SIDEBAR_LIMIT", 1)
+        assert main(["build", "--out", "large"]) == 0, capsys.readouterr()
+    assert [_sidebar_depth(tmp_path / "small" / p) for p in pages_checked] == [(1, 2)] * 5
+    assert [_sidebar_depth(tmp_path / "large" / p) for p in pages_checked] == [(1, 0)] * 5
+    listing = (tmp_path / "large" / "exercises" / "index.html").read_text(encoding="utf-8")
+    assert 'href="product.html"' in listing and 'href="descent.html"' in listing  # the body

@@ -311,15 +311,20 @@ def short_sidebar(app: Sphinx, pagename: str, templatename: str, context: dict[s
     """html-page-context, before furo's: furo renders the whole navigation tree on every
     page, which makes a site of N exercise pages cost O(N^2). Past SIDEBAR_LIMIT exercises
     the exercise pages get the top level only (with "exercises" marked current), computed
-    once: every page in the folder shares it, relative links included."""
+    once: every page in the folder shares it, relative links included. So do, each its
+    own, the pages a rebuild after one change writes again: the root page, the index, the
+    search page and the exercise folder's page (which lists every exercise in its body);
+    the whole tree costs a tenth of a second a page at 100 exercises."""
     folder = app.config.derive_folder
-    if (not pagename.startswith(f"{folder}/") or pagename == f"{folder}/index"
-            or getattr(app, "derive_exercise_count", 0) <= SIDEBAR_LIMIT):  # fmt: skip
-        return
     full = context.get("toctree")
-    if full is None:
+    if full is None or getattr(app, "derive_exercise_count", 0) <= SIDEBAR_LIMIT:
         return
-    cache: dict[tuple[Any, ...], Any] = app.__dict__.setdefault("derive_sidebar", {})
+    exercise_page = pagename.startswith(f"{folder}/") and pagename != f"{folder}/index"
+    written_every_time = (app.config.root_doc, f"{folder}/index", "genindex", "search")
+    if not exercise_page and pagename not in written_every_time:
+        return  # the author's other pages keep their sidebar
+    cache: dict[tuple[Any, ...], Any] = (app.__dict__.setdefault("derive_sidebar", {})
+                                         if exercise_page else {})  # fmt: skip
 
     def toctree(**options: Any) -> Any:
         options.update(maxdepth=1, collapse=True)
