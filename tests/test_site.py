@@ -96,6 +96,18 @@ def test_every_exercise_has_a_page_listed_on_the_index(site: Path) -> None:
 
 
 @pytest.mark.slow
+def test_every_generated_file_is_named_after_its_exercise(site: Path) -> None:
+    """A rebuild keeps a page's files by name (pages.ASSETS), not by scanning the folder:
+    every file the build generated is ID.md or ID with one of those endings."""
+    from derive.sphinx.pages import ASSETS
+
+    names = {p.name for p in (site.parent.parent / "src" / "exercises").iterdir()}
+    named = {"index.md"} | {f"{i}{end}" for i in IDS for end in (".md", *ASSETS)}
+    assert names <= named, names - named
+    assert {f"{i}{end}" for i in IDS for end in (".md", ".ipynb", ".tex")} <= names
+    assert any(name.endswith("-descent.svg") for name in names)
+
+
 def test_two_builds_are_byte_identical(site: Path, site_builder: Any, tmp_path: Path) -> None:
     """A second build from another copy of the sources, into another folder, gives the
     same bytes in every file (HTML, search index, images, downloads, MathJax)."""

@@ -272,11 +272,14 @@ def _current_key(page: Path) -> str | None:
         MARKER) else None  # fmt: skip
 
 
+ASSETS = ("-descent.svg", ".ipynb", ".tex")
+"""What a page's files are named after its exercise's id (render.myst.page writes them)."""
+
+
 def _assets(listing: dict[str, os.DirEntry[str]], exercise_id: str) -> set[str]:
-    """The files the page of `exercise_id` links to: ID.ipynb, ID.tex, ID-descent.svg..."""
-    size = len(exercise_id)
-    return {name for name in listing if name.startswith(exercise_id) and name[size:size + 1]
-            in ("-", ".") and name != f"{exercise_id}.md"}  # fmt: skip
+    """The files the page of `exercise_id` links to that are there: ID.ipynb, ID.tex,
+    ID-descent.svg (looked up by name: a scan of the folder per page is O(N^2))."""
+    return {name for name in (exercise_id + suffix for suffix in ASSETS) if name in listing}
 
 
 def _generated(path: Path) -> bool:
