@@ -6,6 +6,8 @@ planted link are real builds in a new process."""
 
 from __future__ import annotations
 
+import errno
+import gc
 import os
 import resource
 import shutil
@@ -273,6 +275,24 @@ def test_the_build_reads_the_exercise_file_once(project: Path, sphinx_isolation:
     with sphinx_isolation():
         assert main(["build", "--out", "site/html"]) == 0, capsys.readouterr()
     assert reads == ["exercises.yaml"]
+    assert gc.isenabled() and gc.get_freeze_count() == 0, "the collector is as it was"
+
+
+def test_a_failed_build_leaves_the_collector_as_it_was(project: Path, sphinx_isolation: Any,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """The build pauses the collector while Sphinx starts, and freezes what is alive for the
+    build; a build that fails as Sphinx starts thaws it all the same."""
+    import sphinx.application
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EACCES, "Permission denied", "site/site-source/conf.py")
+
+    monkeypatch.setattr(sphinx.application.Sphinx, "__init__", broken)
+    (project / "exercises.yaml").write_text(TINY.replace("x * y", "x * y + 2"))
+    with sphinx_isolation():
+        assert main(["build", "--out", "site/html"]) == 2, capsys.readouterr()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_the_template_copies_its_named_files_only(tmp_path: Path,

@@ -107,17 +107,17 @@ def _build_locked(exercises: Path, out: Path, source: Path, template: bool,
         # As sphinx-build does: docutils registrations are undone after the build, so the
         # next build in this process (derive build --watch) starts clean.
         with patch_docutils(source), docutils_namespace():
-            with _collector_paused():  # Sphinx unpickles its environment here
-                app = Sphinx(str(source), str(source), str(staging), str(doctrees), "html",
-                             confoverrides={"derive_exercises": os.path.relpath(exercises,
-                                                                                source),
-                                            **settings},
-                             status=None, warning=warnings, freshenv=False)  # fmt: skip
-            _report_progress(app, progress)
             try:
+                with _collector_paused():  # Sphinx unpickles its environment here
+                    app = Sphinx(str(source), str(source), str(staging), str(doctrees),
+                                 "html", confoverrides={
+                                     "derive_exercises": os.path.relpath(exercises, source),
+                                     **settings},
+                                 status=None, warning=warnings, freshenv=False)  # fmt: skip
+                _report_progress(app, progress)
                 app.build()
             finally:
-                gc.unfreeze()
+                gc.unfreeze()  # whether the build got that far or not
     except (SphinxError, OSError, DeriveError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         cause = getattr(exc, "orig_exc", None)  # what an event handler raised
