@@ -74,7 +74,7 @@ class Graph:
         index = {node.id: node for node in self.nodes}
         consumers: dict[str, list[str]] = {node.id: [] for node in self.nodes}
         constant: set[str] = set()
-        trees: dict[str, tuple[int, int]] = {}
+        trees: dict[str, tuple[int, int]] = {}  # bounds on each expression's size and depth
         for node in self.nodes:
             parts = [trees[i] for i in node.inputs]
             trees[node.id] = (min(1 + sum(n for n, _ in parts), _CAP),
@@ -94,12 +94,6 @@ class Graph:
     def consumers(self, node_id: str) -> tuple[str, ...]:
         """Ids of the nodes that read `node_id`, in topological order, each once."""
         return self._consumers[node_id]
-
-    def tree(self, node_id: str) -> tuple[int, int]:
-        """Bounds on the size (nodes) and depth (levels) of a node's expression as a tree,
-        from the graph alone (SymPy's evaluation can only shorten it). A where chain
-        y2 = sin(y1)*y1, ... doubles the size at every link."""
-        return self._trees[node_id]
 
     def written(self, node_id: str) -> Expr:
         """The node's expression in the inputs if it is small (MAX_PRINTED), else in its
