@@ -16,7 +16,7 @@ t = 0 must equal v . gradient. docs/engine.md says why the routes are independen
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,26 +137,32 @@ def check(graph: Graph, fwd: Forward, grads: Sequence[Gradient]) -> Check:
 
 def _symbolic(graph: Graph, fwd: Forward, direction: dict[str, Expr], notes: list[str]) -> Any:
     """The derivative of f along `direction`, forward along the graph with SymPy's own
-    derivatives of each operation, TANGENT_GUARD digits beyond the numeric pass.
-
-    A derivative that is exactly 0 at an irrational point (cos at pi/2) comes out of any
-    finite precision as rounding error (4.6e-67 at 60 digits). A result below the numeric
-    pass's resolution is computed again with TANGENT_GUARD more digits: a true value stays,
-    rounding error shrinks with the precision, and is then reported as the 0 it is."""
+    derivatives of each operation, TANGENT_GUARD digits beyond the numeric pass."""
     ctx = fwd.context
     point = {i: fwd.exact(i) for i in graph.inputs}
     steps = {i: int(v) for i, v in direction.items()}
     try:
-        value = directional(graph, point, steps, context(ctx.dps + TANGENT_GUARD))
-        if value and abs(value) < ctx.mpf(10) ** -ctx.dps:
-            again = directional(graph, point, steps, context(ctx.dps + 2 * TANGENT_GUARD))
-            if abs(again - value) > abs(again) * ctx.mpf(10) ** -SETTLED_DIGITS:
-                return ctx.zero if abs(again) < abs(value) else ctx.mpf(again)
-            value = again
-        return ctx.mpf(value)
+        return _settled(lambda extra: directional(graph, point, steps,
+                                                  context(ctx.dps + TANGENT_GUARD + extra)),
+                        ctx)  # fmt: skip
     except NotRealError as exc:
         notes.append(f"SymPy's derivatives could not be evaluated to a real number ({exc})")
         return None
+
+
+def _settled(value_at: Callable[[int], Any], ctx: Any) -> Any:
+    """value_at(0) in the numeric pass's context `ctx`, unless it is below that pass's
+    resolution: then it is computed again with TANGENT_GUARD more digits. A true value
+    agrees at both precisions (sigmoid'(-200) is 1.4e-87); the rounding error of a zero at
+    an irrational point (cos at pi/2 gives 4.6e-67 at 60 digits) shrinks with the
+    precision, and is reported as the 0 it is."""
+    value = value_at(0)
+    if value and abs(value) < ctx.mpf(10) ** -ctx.dps:
+        again = value_at(TANGENT_GUARD)
+        if abs(again - value) > abs(again) * ctx.mpf(10) ** -SETTLED_DIGITS:
+            return ctx.zero if abs(again) < abs(value) else ctx.mpf(again)
+        value = again
+    return ctx.mpf(value)
 
 
 def _difference(
@@ -164,26 +170,32 @@ def _difference(
 ) -> Any | None:
     """(f(x + h v) - f(x - h v)) / 2h. The step is tiny, and tinier than any small input it
     moves, so both points stay on the same side of a nearby singularity (sqrt near 0); the
-    precision grows with the inputs' magnitude, so that x + h v stays exact (x = 1e40)."""
+    precision grows with the inputs' magnitude, so that x + h v stays exact (x = 1e40).
+    A tiny result is settled as the forward-mode one is (`_settled`)."""
     sizes = [abs(to_mp(fwd.exact(i), FD)) for i in direction]
     h_scale = min([FD.one, *(s for s in sizes if s != 0)])
     span = max([FD.one, *sizes]) / h_scale
-    ctx = context(max(FD_PRECISION, GUARD_DIGITS + 30 + int(FD.log10(span)) + 1))
-    base = {i: to_mp(fwd.exact(i), ctx) for i in graph.inputs}
-    h = to_mp(STEP, ctx) * ctx.mpf(h_scale)
+    digits = max(FD_PRECISION, GUARD_DIGITS + 30 + int(FD.log10(span)) + 1)
 
-    def at(sign: int) -> Any:
-        moved = dict(base)
-        for i, v in direction.items():
-            moved[i] = base[i] + sign * h * int(v)
-        return numeric_value(graph, moved, ctx)
+    def value_at(extra: int) -> Any:
+        ctx = context(digits + extra)
+        base = {i: to_mp(fwd.exact(i), ctx) for i in graph.inputs}
+        h = to_mp(STEP, ctx) * ctx.mpf(h_scale)
+
+        def at(sign: int) -> Any:
+            moved = dict(base)
+            for i, v in direction.items():
+                moved[i] = base[i] + sign * h * int(v)
+            return numeric_value(graph, moved, ctx)
+
+        value = (at(1) - at(-1)) / (2 * h)
+        if not isinstance(value, type(ctx.mpf(0))):  # complex: the domain ends near here
+            raise NotRealError("a complex value")
+        return value
 
     try:
-        value = (at(1) - at(-1)) / (2 * h)
-    except (ValueError, ZeroDivisionError):
-        value = None
-    if not isinstance(value, type(ctx.mpf(0))):  # complex or failed: the domain ends near here
+        return _settled(value_at, fwd.context)
+    except (ValueError, ZeroDivisionError, NotRealError):  # the domain ends near here
         notes.append("finite differences do not apply: the function is not real on both "
                      "sides of the point")
         return None
-    return fwd.context.mpf(value)
