@@ -2,7 +2,9 @@
 
 Kept as functions of their own (not rewritten to exp or Max) so closed forms read as the
 author wrote them: sigmoid's derivative stays sigma(a)(1 - sigma(a)). `primitive()` rewrites
-them into SymPy's own functions for the independent `sympy.diff` check and for limits.
+them into SymPy's own functions for the check's forward mode (SymPy's own derivative of each
+operation, derive.passes.tangent) and for limits. These functions only ever see SymPy
+expressions that derive.language built: no text reaches them.
 """
 
 from __future__ import annotations

@@ -39,9 +39,11 @@ GUARD_DIGITS = 45
 """Digits carried beyond those the step needs, so that x + h v keeps its last digits."""
 TANGENT_GUARD = 20
 """Digits the forward-mode route carries beyond the numeric pass's precision."""
+SETTLE_GUARD = 20
+"""Digits added to recompute a route's result that is below the numeric pass's resolution."""
 SETTLED_DIGITS = 10
-"""Digits on which a tiny forward-mode result must agree at two precisions to be a value
-(otherwise it is the rounding error of a zero)."""
+"""Digits on which such a tiny result must agree at both precisions to be a value (else it
+is the rounding error of a zero)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +154,13 @@ def _symbolic(graph: Graph, fwd: Forward, direction: dict[str, Expr], notes: lis
 
 def _settled(value_at: Callable[[int], Any], ctx: Any) -> Any:
     """value_at(0) in the numeric pass's context `ctx`, unless it is below that pass's
-    resolution: then it is computed again with TANGENT_GUARD more digits. A true value
+    resolution: then it is computed again with SETTLE_GUARD more digits. A true value
     agrees at both precisions (sigmoid'(-200) is 1.4e-87); the rounding error of a zero at
     an irrational point (cos at pi/2 gives 4.6e-67 at 60 digits) shrinks with the
     precision, and is reported as the 0 it is."""
     value = value_at(0)
     if value and abs(value) < ctx.mpf(10) ** -ctx.dps:
-        again = value_at(TANGENT_GUARD)
+        again = value_at(SETTLE_GUARD)
         if abs(again - value) > abs(again) * ctx.mpf(10) ** -SETTLED_DIGITS:
             return ctx.zero if abs(again) < abs(value) else ctx.mpf(again)
         value = again
