@@ -138,3 +138,17 @@ def test_a_derivation_displays_as_markdown_in_ipython() -> None:
         assert "$f = -12$" in markdown and "Backward pass" in markdown
     finally:
         InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize("solutions", [True, False], ids=["solutions", "questions-only"])
+def test_every_notebook_is_valid_and_written_as_nbformat_writes_it(solutions: bool) -> None:
+    """derive writes the notebook's JSON itself (nbformat's import and validation were a
+    third of a second per rendering build): the text must pass nbformat's schema, and
+    nbformat reading and writing it again must give back the same bytes, so a diff of a
+    notebook saved in Jupyter shows only what the user changed."""
+    for s in WORKBOOK.solutions:
+        text = notebook(s, solutions)
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+        assert nbformat.writes(nb) == text, s.exercise.id
+        assert [c.id for c in nb.cells] == [f"derive-{i}" for i in range(len(nb.cells))]
