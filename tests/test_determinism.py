@@ -81,3 +81,28 @@ def test_worker_processes_give_the_same_pages(monkeypatch: pytest.MonkeyPatch) -
         ["product.ipynb", "product.md", "product.tex"],
         ["descent-descent.svg", "descent.ipynb", "descent.md", "descent.tex"],
         ["quotient.ipynb", "quotient.md", "quotient.tex"]]  # fmt: skip
+
+
+def test_a_script_without_a_main_guard_builds_with_workers(tmp_path: Path) -> None:
+    """Spawned workers import the parent's __main__ unless told not to: a script that
+    builds at its top level, with workers and no `if __name__ == "__main__":`, then built
+    again in each worker, where it waited for the parent's lock forever."""
+    (tmp_path / "exercises.yaml").write_text(CHANGED, encoding="utf-8")
+    script = tmp_path / "build.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from derive.sphinx import rendering\n"
+        "from derive.sphinx.build import build_site\n"
+        "rendering.POOL_FROM = 2\n"
+        "print('started', flush=True)\n"
+        "result = build_site(Path('exercises.yaml'), Path('site/html'), jobs=2)\n"
+        "print('pages', result.pages)\n", encoding="utf-8")  # fmt: skip
+    import subprocess
+    import sys
+
+    from build_helpers import environment
+
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=environment(),
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "started\npages 7\n"), done.stderr
+    assert (tmp_path / "site" / "html" / "exercises" / "quotient.html").is_file()

@@ -59,9 +59,8 @@ def build_site(exercises: Path, out: Path, docs: Path | None = None, solutions: 
                jobs: int = 1) -> Result:  # fmt: skip
     """Build the HTML site for `exercises` into `out`; raises DeriveError on a problem
     (one line for a bad output folder, a full disk or a file that cannot be written).
-    `jobs`: worker processes deriving the pages (0: one per CPU; 1: none, the default
-    here, as workers start by importing the caller's main module: a script calling this
-    with jobs != 1 needs the `if __name__ == "__main__":` guard; `derive build` uses 0)."""
+    `jobs`: worker processes deriving the pages (0: one per CPU, as `derive build` does;
+    1: none, the default here)."""
     shown = out
     out = check_output(out, exercises, docs)
     try:

@@ -14,8 +14,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import types
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from derive.errors import SpecError
 from derive.spec import Exercise
@@ -73,7 +76,8 @@ def render_all(work: Sequence[tuple[Exercise, str]], solutions: bool,
     main = threading.current_thread() is threading.main_thread()  # only it sets handlers
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
+        with _main_hidden():
+            pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(work)), _worker)
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
@@ -85,6 +89,21 @@ def render_all(work: Sequence[tuple[Exercise, str]], solutions: bool,
     finally:
         pool.close()
         pool.join()
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """A spawned worker first imports the parent's __main__ (for what it defines), unless
+    it has neither a module name nor a file. derive's workers need nothing from it, and a
+    script calling build_site without an `if __name__ == "__main__":` guard would build
+    again in each worker, which then waits for the parent's lock forever. So __main__ is
+    a bare module while the pool starts its workers (the pool starts them all here)."""
+    real = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = real
 
 
 def _render(task: tuple[Exercise, str, bool]) -> Rendered:
