@@ -127,8 +127,12 @@ def decimal(value: Value) -> Number:
 
 
 def size(value: Value) -> Number:
-    """|value| as a decimal."""
-    return Number(Value(abs(value.exact), abs(value.approx)), decimal_only=True)
+    """|value| as a decimal. The sign is the decimal's (which the numeric pass gives to
+    its precision): SymPy's abs() asks the exact form's sign through assumption queries,
+    slow on forms such as sigma(7/2)*(1 - sigma(7/2))."""
+    negative = value.approx < 0
+    return Number(Value(-value.exact if negative else value.exact, abs(value.approx)),
+                  decimal_only=True)  # fmt: skip
 
 
 def share(ratio: float) -> str:
