@@ -40,6 +40,7 @@ from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
 from derive.sphinx.pages import (
     check_dot,
     generate_pages,
+    keep_index,
     note_images,
     remove_outputs,
     rewrite_all,
@@ -78,6 +79,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", generate_pages)
     app.connect("builder-inited", copy_mathjax)
     app.connect("env-get-updated", rewrite_all)
+    app.connect("write-started", keep_index)
     app.connect("env-updated", _read)
     app.connect("html-page-context", short_sidebar, priority=400)  # before furo's (500)
     app.connect("html-page-context", _writing)

@@ -119,17 +119,39 @@ def rewrite_all(app: Sphinx, env: Any) -> list[str]:
     the site's pages were written."""
     if app.builder.format != "html" or not hasattr(app, "derive_index"):
         return []
+    return [] if _index_written(app) else sorted(env.found_docs)
+
+
+def _index_written(app: Sphinx) -> bool:
+    """Whether the site's pages were written with the exercise index of this build."""
     try:
         written = (Path(app.outdir) / STAMP).read_text(encoding="utf-8").strip()
     except OSError:
-        written = ""
-    return sorted(env.found_docs) if written != app.derive_index else []
+        return False
+    return written == getattr(app, "derive_index", None)
+
+
+def keep_index(app: Sphinx, builder: Any) -> None:
+    """write-started: Sphinx writes again every page whose toctree holds a page it read,
+    for the titles the toctree shows. The exercise folder's index shows nothing of its
+    pages but what its own text says, titles included; while that text is the one the
+    site was written with, its page is the same, and writing it again after one exercise
+    changed (a table of every exercise) was a third of the rebuild's work at 500. Sphinx's
+    map of those parents is restored when the build ends (remove_outputs)."""
+    if app.builder.format != "html" or not _index_written(app):
+        return
+    index, env = f"{app.config.derive_folder}/index", builder.env
+    app.derive_parents = env.files_to_rebuild  # type: ignore[attr-defined]
+    env.files_to_rebuild = {doc: parents - {index}
+                            for doc, parents in env.files_to_rebuild.items()}  # fmt: skip
 
 
 def remove_outputs(app: Sphinx, exception: BaseException | None) -> None:
     """build-finished: Sphinx never deletes the pages of documents that disappeared, nor
     the circuit images of diagrams that changed, nor downloads no page offers any more;
     an incremental build would keep them. Then the index stamp is written."""
+    if hasattr(app, "derive_parents"):
+        app.env.files_to_rebuild = app.__dict__.pop("derive_parents")
     if exception is not None or app.builder.format != "html":
         return
     out, env = Path(app.outdir), app.env
