@@ -278,21 +278,24 @@ def _build(args: argparse.Namespace) -> int:
     from derive.sphinx.pages import read_exercises
     from derive.sphinx.publish import check_output
 
-    _, problems = read_exercises(exercises)  # read once: the build reuses what it read
-    if problems:  # invalid input stops here, before anything is written
-        raise SpecErrors(problems)
-    check_output(out, exercises, docs)  # so is an output that cannot be one
     if args.jobs < 0:
         raise DeriveError(f"--jobs: expected 0 (one per CPU) or more, got {args.jobs}")
+
+    def build() -> Result:
+        _, problems = read_exercises(exercises)  # read once: the build reuses what it read
+        if problems:  # invalid input stops here, before anything is written
+            raise SpecErrors(problems)
+        check_output(out, exercises, docs)  # so is an output that cannot be one
+        return _build_once(exercises, out, docs, not args.no_solutions, args.jobs)
+
     started = time.perf_counter()
-    result = _build_once(exercises, out, docs, not args.no_solutions, args.jobs)
+    result = build()
     print(f"built {result.pages} pages in {time.perf_counter() - started:.1f} s: "
           f"open {clean(str(result.out / 'index.html'))}")
     if args.watch:
         from derive.sphinx.watch import watch
 
-        watch(lambda: _build_once(exercises, out, docs, not args.no_solutions, args.jobs),
-              [exercises, *([docs] if docs else [])], out, args.port)
+        watch(build, [exercises, *([docs] if docs else [])], out, args.port, _report)
     return EXIT_OK
 
 

@@ -295,6 +295,34 @@ def test_a_failed_build_leaves_the_collector_as_it_was(project: Path, sphinx_iso
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
+def test_a_build_collects_what_the_build_before_left_once(
+        project: Path, sphinx_isolation: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Sphinx's environment is freed only by a full pass of the collector: a build makes
+    it first when a build ran since the last one, and not when `derive build --watch` has
+    made it while waiting for a change (collect_garbage)."""
+    from derive.sphinx import build
+
+    build.collect_garbage()  # whatever the tests before left
+    collections: list[int] = []
+    real = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(1) or real(*a))
+
+    def rebuild(change: str) -> int:
+        before = len(collections)
+        (project / "exercises.yaml").write_text(TINY.replace("x * y", f"x * y + {change}"))
+        with sphinx_isolation():
+            assert main(["build", "--out", "site/html"]) == 0, capsys.readouterr()
+        return len(collections) - before
+
+    assert rebuild("3") == 0, "nothing left to collect"
+    assert rebuild("4") == 1, "what the build before left"
+    build.collect_garbage()
+    build.collect_garbage()
+    assert len(collections) == 1 + 1, "once, and only while a build left something"
+    assert rebuild("5") == 0
+
+
 def test_the_template_copies_its_named_files_only(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """An installed derive may hold compiled bytecode beside the template's conf.py

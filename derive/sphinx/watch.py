@@ -12,9 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from derive.errors import DeriveError
+from derive.sphinx.build import collect_garbage
 
 
-def watch(rebuild: Callable[[], object], sources: Sequence[Path], out: Path, port: int) -> None:
+def watch(rebuild: Callable[[], object], sources: Sequence[Path], out: Path, port: int,
+          report: Callable[[DeriveError], None]) -> None:  # fmt: skip
+    """Serve `out`, and call rebuild() when a source changes; a build that fails is
+    reported (as `derive build` reports it) and the site served stays as it was."""
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             return
@@ -25,6 +29,7 @@ def watch(rebuild: Callable[[], object], sources: Sequence[Path], out: Path, por
     print(f"serving http://127.0.0.1:{port}/ ; watching {', '.join(map(str, sources))} "
           "(Ctrl-C stops)")
     seen = _stamps(sources, out)
+    collect_garbage()  # here, and after each rebuild: while nothing waits for it
     try:
         while True:
             time.sleep(1)
@@ -36,7 +41,8 @@ def watch(rebuild: Callable[[], object], sources: Sequence[Path], out: Path, por
                 rebuild()
                 print(f"rebuilt at {time.strftime('%H:%M:%S')}")
             except DeriveError as exc:
-                print(f"derive: {exc}")
+                report(exc)
+            collect_garbage()
             seen = _stamps(sources, out)
     finally:
         server.shutdown()
