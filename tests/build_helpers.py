@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,9 @@ def digest(root: Path) -> dict[str, str]:
 def tree(root: Path) -> list[str]:
     """Every path under `root`, folders included, sorted: what a command left behind."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def interruptible() -> None:
+    """preexec_fn of a build a test interrupts: Ctrl-C as in a terminal, even when the
+    tests run with SIGINT ignored (nohup, `&`), which derive keeps, as it should."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

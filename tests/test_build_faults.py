@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from build_helpers import CHANGED, TINY, derive, digest, environment
+from build_helpers import CHANGED, TINY, derive, digest, environment, interruptible
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,8 @@ def stopped(sites: dict[str, object], tmp_path: Path, step: str, signum: int,
     env = environment({"DERIVE_TEST_PAUSE": f"{step}:{marker}", **(extra or {})})
     build = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", "--out", "site/html"],
                              cwd=project, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=interruptible)  # noqa: PLW1509  # fmt: skip
     deadline = time.monotonic() + 90
     while not marker.exists():
         assert build.poll() is None, f"the build ended before {step}: {build.communicate()}"
@@ -126,7 +127,8 @@ def test_ctrl_c_while_workers_derive(sites: dict[str, object], tmp_path: Path) -
     build = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", "--out", "site/html",
                               "--jobs", "2"], cwd=project, env=environment(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)  # fmt: skip
+                             start_new_session=True,
+                             preexec_fn=interruptible)  # noqa: PLW1509  # fmt: skip
     deadline = time.monotonic() + 90
     while len(children(build.pid)) < 3:  # two workers and multiprocessing's tracker
         assert build.poll() is None and time.monotonic() < deadline, build.communicate()

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from build_helpers import interruptible
 from conftest import ROOT
 
 from derive.cli import clean, strict_json
@@ -170,7 +171,7 @@ def test_ctrl_c_while_building_is_one_line_and_130(tmp_path: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "derive.cli", "build",
                                 str(ROOT / "exercises.yaml"), "--out", str(tmp_path / "html")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
-                               cwd=tmp_path)  # fmt: skip
+                               cwd=tmp_path, preexec_fn=interruptible)  # noqa: PLW1509  # fmt: skip
     time.sleep(2.5)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -190,7 +191,8 @@ def test_ctrl_c_at_any_moment_after_start_up_is_one_line() -> None:
     for step in range(24):
         process = subprocess.Popen(
             [sys.executable, "-m", "derive.cli", "grad", "tanh(x) * y", "--at", "x=1,y=2"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)  # fmt: skip
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
+            preexec_fn=interruptible)  # noqa: PLW1509  # fmt: skip
         time.sleep(step * 0.04)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from build_helpers import TINY, environment
+from build_helpers import TINY, environment, interruptible
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,8 @@ def test_an_edit_rebuilds_the_served_site(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "derive.cli", "build", "--watch", "--port", str(port),
          "--out", "site/html"], cwd=tmp_path, env=environment(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        preexec_fn=interruptible)  # noqa: PLW1509  # fmt: skip
     try:
         wait_for(process, "serving http://127.0.0.1:")
         page = f"http://127.0.0.1:{port}/exercises/product.html"
