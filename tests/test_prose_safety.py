@@ -174,6 +174,15 @@ def test_mathjax_commands_are_refused_outside_math_too() -> None:
     assert checker.problems("Plain text with a {brace} and a \\frac{1}{2} is fine") == []
 
 
+@pytest.mark.parametrize(("text", "command"), [
+    ("\\(\\write18 rm x\\)", "write"), ("see \\def\\x here", "def"), ("\\input notes", "input")])
+def test_a_command_outside_math_is_refused_without_any_brace(text: str, command: str) -> None:
+    """TeX reads \\write18, \\def and \\input without braces: prose with no brace, bracket,
+    < or dollar was once passed without being read at all."""
+    assert checker.problems(text) == [(text.index("\\" + command), f"the command \\{command} "
+                                       "is not allowed in exercise prose, even outside math")]
+
+
 def _single(text: str) -> SpecError:
     with pytest.raises(SpecError) as info:
         parse_spec(text, "ex.yaml")

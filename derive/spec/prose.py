@@ -24,9 +24,10 @@ Problem = tuple[int, str]
 
 SCHEMES = ("http://", "https://", "mailto:")
 RELATIVE = re.compile(r"[A-Za-z0-9_.\-/#]*\Z")
-_MAYBE = re.compile(r"[{\[<$]")
+_MAYBE = re.compile(r"[{\[<\\]|\^\^")
 """Every refused construct has one of these: directives, roles and substitutions a brace,
-images and links a bracket or <, math a dollar."""
+images and links a bracket or <, LaTeX commands (in math or out of it) a backslash, and
+character codes ^^. Math with none of them ($x + y$) has nothing to refuse."""
 _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
 FORBIDDEN_COMMANDS = frozenset((
     "input", "include", "includeonly", "InputIfFileExists", "IfFileExists", "endinput",
