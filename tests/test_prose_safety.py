@@ -183,6 +183,19 @@ def test_a_command_outside_math_is_refused_without_any_brace(text: str, command:
                                        "is not allowed in exercise prose, even outside math")]
 
 
+def test_a_title_refuses_the_commands_refused_outside_math() -> None:
+    """A title is shown as text on the site, but it is also a question's name and category
+    in the Moodle export, where a MathJax filter may typeset \\( \\)."""
+    line = "    title: 'Click \\(\\href{javascript:alert(1)}{here}\\)'"
+    text = "exercises:\n  - id: a\n" + line + "\n    function: f(x) = x\n    at: {x: 1}\n"
+    error = _single(text)
+    assert (error.line, error.column) == (3, line.index("\\href") + 1)
+    assert "title: the command \\href is not allowed in exercise prose" in str(error)
+    plain = "exercises:\n  - id: a\n    title: 'C:\\temp and $x$ {1} [2]'\n" \
+            "    function: f(x) = x\n    at: {x: 1}\n"
+    assert parse_spec(plain, "ex.yaml").exercises[0].title == "C:\\temp and $x$ {1} [2]"
+
+
 def _single(text: str) -> SpecError:
     with pytest.raises(SpecError) as info:
         parse_spec(text, "ex.yaml")
@@ -529,12 +542,13 @@ print(json.dumps(found))
 
 def test_mathjax_typesets_only_math_and_makes_no_javascript_link(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    """The checker refuses \\href in the statement; switched off here, so that the page's
-    MathJax setting alone is tested (titles are never checked: they are plain text)."""
+    """The checker refuses \\href in the statement and the title; switched off here, so
+    that the page's MathJax setting alone is tested (the title is shown as text)."""
     pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").is_file():
         pytest.skip("/usr/bin/chromium is missing")
     monkeypatch.setattr(checker, "problems", lambda text, inline=False: [])
+    monkeypatch.setattr(checker, "text_problem", lambda text: None)
     out = build(tmp_path, MATHJAX_TEXT, "mathjax")
     names = ["exercises/index.html", "exercises/a.html"]
     run = subprocess.run([sys.executable, "-c", BROWSER, str(out), *names], check=False,

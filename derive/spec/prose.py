@@ -134,13 +134,11 @@ def problems(text: str, inline: bool = False) -> list[Problem]:
             if "{{" in node.content:
                 found.append((at("{{", line), "a substitution {{...}} is not allowed in "
                                               "exercise prose"))  # fmt: skip
-            # Outside $...$ too: a learning system's MathJax may typeset \( \) in plain text.
-            problem = math_problem(node.content)
-            if problem is not None and problem[1].startswith("the command"):
+            problem = text_problem(node.content)
+            if problem is not None:
                 offset, message = problem
                 command = node.content[offset:].split("{", 1)[0].split()[0]
-                found.append((at(command, line), message.replace(" in math", " in exercise "
-                              "prose, even outside math")))  # fmt: skip
+                found.append((at(command, line), message))
         for child in node.children:
             visit(child, line)
 
@@ -179,6 +177,16 @@ def math_problem(latex: str) -> tuple[int, str] | None:
                 return match.start(), f"\\{name} is allowed in math only with a matrix, " \
                                       "cases, aligned or array environment"  # fmt: skip
     return None
+
+
+def text_problem(text: str) -> Problem | None:
+    """A forbidden LaTeX command in text outside math, as in a title: a learning system's
+    MathJax may typeset \\( \\) there (\\href would make a javascript: link)."""
+    problem = math_problem(text)
+    if problem is None or not problem[1].startswith("the command"):
+        return None
+    offset, message = problem
+    return offset, message.replace(" in math", " in exercise prose, even outside math")
 
 
 def _check_math(latex: str, at: Callable[[str, int | None], int], line: int | None,

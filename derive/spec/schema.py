@@ -341,8 +341,8 @@ def _bool(r: Reader, node: yaml.Node, what: str) -> bool:
 
 def _prose(r: Reader, node: yaml.Node, what: str, kind: str = "block") -> str:
     """A text of prose, checked against the safe subset (derive.spec.prose) unless the
-    file is trusted; a title or a label ("plain") is plain text and only has to be
-    free of control characters."""
+    file is trusted; a title ("plain") is plain text and only has to be free of control
+    characters and of the LaTeX commands refused outside math."""
     text = str(node.value)
     control = next((i for i, c in enumerate(text) if (c < " " and c not in "\n\t")
                     or "\x7f" <= c <= "\x9f"), None)  # fmt: skip
@@ -351,10 +351,16 @@ def _prose(r: Reader, node: yaml.Node, what: str, kind: str = "block") -> str:
         r.errors.append(SpecError(r.path, line, column, f"{what}: the control character "
                                                         f"U+{ord(text[control]):04X} is not "
                                                         "allowed"))  # fmt: skip
-    if kind != "plain" and not r.trusted:
-        for offset, message in checker.problems(text, inline=kind == "inline"):
-            line, column = r.locate(node, offset)
-            r.errors.append(SpecError(r.path, line, column, f"{what}: {message}"))
+    if r.trusted:
+        return text
+    if kind == "plain":  # shown as text, but a question's name in a learning system too
+        command = checker.text_problem(text)
+        found = [] if command is None else [command]
+    else:
+        found = checker.problems(text, inline=kind == "inline")
+    for offset, message in found:
+        line, column = r.locate(node, offset)
+        r.errors.append(SpecError(r.path, line, column, f"{what}: {message}"))
     return text
 
 
