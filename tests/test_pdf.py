@@ -160,6 +160,7 @@ def test_authors_latex_cannot_run_commands_or_read_files(tmp_path, monkeypatch) 
     with pytest.raises(DeriveError, match=r"hostile.yaml:9:\d+: statement: '\^\^'"):
         load(source)
     monkeypatch.setattr(checker, "problems", lambda text, inline=False: [])
+    monkeypatch.setattr(checker, "text_problem", lambda text: None)  # a title's check
     out = tmp_path / "hostile.pdf"
     result = build_pdf(load(source), out)
     text = text_of(out)
