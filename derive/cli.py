@@ -163,9 +163,6 @@ def _say(line: str) -> None:
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-_SGR = re.compile("\x1b\\[[0-9;]*m")
-
-
 def clean(text: str) -> str:
     """User text for a terminal: control characters (ESC, BEL, CR, bidirectional
     overrides...) as visible escapes such as \\x1b; line breaks are kept."""
@@ -190,7 +187,7 @@ def _report(exc: DeriveError) -> None:
         count = len(exc.errors)
         _say(clean(f"{exc}\nderive: {count} problem{'s' * (count != 1)} in {exc.path}"))
         return
-    message = f"derive: {clean(_SGR.sub('', str(exc)))}"  # Sphinx's colours, not escapes
+    message = f"derive: {clean(str(exc))}"  # Sphinx's colours are gone (sphinx/build.py)
     if isinstance(exc, ParseError):
         snippet, caret = window(exc.text, exc.column)
         shown = clean(snippet)
@@ -276,16 +273,14 @@ def _build(args: argparse.Namespace) -> int:
                                               else None)  # fmt: skip
     _require_site_tools()
     from derive.sphinx.pages import read_exercises
-    from derive.sphinx.publish import check_output
 
     if args.jobs < 0:
         raise DeriveError(f"--jobs: expected 0 (one per CPU) or more, got {args.jobs}")
 
     def build() -> Result:
         _, problems = read_exercises(exercises)  # read once: the build reuses what it read
-        if problems:  # invalid input stops here, before anything is written
-            raise SpecErrors(problems)
-        check_output(out, exercises, docs)  # so is an output that cannot be one
+        if problems:  # invalid input stops here, before anything is written (and
+            raise SpecErrors(problems)  # build_site checks the output folder first)
         return _build_once(exercises, out, docs, not args.no_solutions, args.jobs)
 
     started = time.perf_counter()
