@@ -133,10 +133,11 @@ def _descent(exercise: Exercise, spec: DescentSpec, function: Function,
             raise DeriveError(f"descent parameter {data[0]!r} is given (data): it cannot "
                               "be updated")  # fmt: skip
     with exercise.located("at"):
-        table = descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
-                        spec.ascent, spec.objective, form)  # fmt: skip
         objective = None if form is None else derive_at(graph, dict(derivation.point),
                                                          derivation.given)  # fmt: skip
+        start = derivation if objective is None else objective  # its first step's passes
+        table = descend(graph, derivation.point, parameters, spec.learning_rate, spec.steps,
+                        spec.ascent, spec.objective, form, (start.forward, start.backward))
     return table, objective
 
 

@@ -21,7 +21,7 @@ from derive.errors import DomainError
 from derive.graph import Graph
 from derive.numeric import to_mp
 from derive.ops import Value
-from derive.passes.backward import backward
+from derive.passes.backward import Backward, backward
 from derive.passes.forward import Forward, forward
 
 EXACT_OPS = 40
@@ -155,16 +155,20 @@ def parameter_ids(graph: Graph, names: Sequence[str] | None) -> tuple[str, ...]:
 
 def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
             learning_rate: Expr, steps: int, ascent: bool = False,
-            objective: str | None = None, form: Expr | None = None) -> Descent:
-    """`steps` steps of gradient descent on the output of `graph` from `start`."""
+            objective: str | None = None, form: Expr | None = None,
+            first: tuple[Forward, Backward] | None = None) -> Descent:
+    """`steps` steps of gradient descent on the output of `graph` from `start`. `first`:
+    the forward and backward passes at `start` when the caller has them already."""
     sign = 1 if ascent else -1
     point = dict(start)
-    fwd: Forward | None = forward(graph, point)
+    fwd: Forward | None = forward(graph, point) if first is None else first[0]
+    bwd = None if first is None else first[1]
     records: list[DescentStep] = []
     stopped = None
     for number in range(1, steps + 1):
         assert fwd is not None
-        grads = backward(graph, fwd).gradients
+        grads = (backward(graph, fwd) if bwd is None else bwd).gradients
+        bwd = None
         activations = _activations(graph, fwd, grads)
         updates = tuple(_update(p, fwd.values[p], grads[p], learning_rate, sign)
                         for p in parameters)  # fmt: skip
@@ -217,9 +221,10 @@ def _grown(exact: Expr) -> bool:
     """Whether an irrational exact form is too big to carry into the next step: too many
     operations, or fractions with long digits inside functions, on which SymPy's own
     simplification (exp of a log of a long fraction, say) can run out of memory."""
-    if sympy.count_ops(exact) > EXACT_OPS:
+    # The digits first: counting operations is the slower test (SymPy rebuilds terms)
+    if any(len(str(n.p)) + len(str(n.q)) > EXACT_DIGITS for n in exact.atoms(sympy.Rational)):
         return True
-    return any(len(str(n.p)) + len(str(n.q)) > EXACT_DIGITS for n in exact.atoms(sympy.Rational))
+    return bool(sympy.count_ops(exact) > EXACT_OPS)
 
 
 def _mp(exact: Expr, like: Any) -> Any:
