@@ -4,7 +4,8 @@ processes side by side, alternating, the median of each (issue 9's goal: at most
     python benchmarks/check_ratio.py [--runs 7]
 
 Also timed, to show where the rest goes: importing every library `derive check` needs
-(SymPy, rich, PyYAML, markdown-it) without doing anything. derive's bytecode is compiled
+(SymPy, PyYAML, markdown-it) without doing anything. Beside the wall time, the CPU time of
+each process (user + system), which a busy machine disturbs less. derive's bytecode is compiled
 first, as pip does when it installs a package (an editable install under
 PYTHONDONTWRITEBYTECODE would otherwise compile derive's source on every run).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -21,13 +23,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARIES = "import sympy, rich.console, rich.progress, yaml, markdown_it, mdit_py_plugins"
+LIBRARIES = "import sympy, yaml, markdown_it, mdit_py_plugins"
 
 
-def seconds(command: list[str]) -> float:
+def seconds(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, capture_output=True, check=False, cwd=ROOT)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def main() -> None:
@@ -40,15 +46,17 @@ def main() -> None:
         "import the libraries": [sys.executable, "-c", LIBRARIES],
         "derive check": [sys.executable, "-m", "derive.cli", "check", "exercises.yaml"],
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):  # alternate, so that a change in load hits all alike
         for name, command in commands.items():
             times[name].append(seconds(command))
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    base = medians["import sympy"]
+    wall = {name: statistics.median(w for w, _ in t) for name, t in times.items()}
+    cpu = {name: statistics.median(c for _, c in t) for name, t in times.items()}
     print(f"medians of {runs} runs, load average {os.getloadavg()[0]:.2f}:")
-    for name, median in medians.items():
-        print(f"  {name:<22} {median:6.3f} s  {median / base:5.2f}x")
+    print(f"  {'':<22} {'wall':>8} {'':>6}  {'cpu':>8}")
+    for name in commands:
+        print(f"  {name:<22} {wall[name]:6.3f} s {wall[name] / wall['import sympy']:5.2f}x  "
+              f"{cpu[name]:6.3f} s {cpu[name] / cpu['import sympy']:5.2f}x")
 
 
 if __name__ == "__main__":

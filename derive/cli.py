@@ -224,19 +224,18 @@ def _grad(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     import time
 
-    from rich.console import Console
-    from rich.markup import escape
-
     from derive.errors import SpecError
     from derive.pipeline import solve
     from derive.render.progress import Steps
+    from derive.render.terminal import Terminal
     from derive.spec import read_valid_part
 
     started = time.perf_counter()
     spec, problems = read_valid_part(args.file)  # valid exercises are checked all the same
     if spec is None:
         raise SpecErrors(problems)
-    out = Console(highlight=False, soft_wrap=True)
+    out = Terminal()
+    marks = {"agree": out.style("ok", "green"), "DISAGREE": out.style("!!", "bold red")}
     width = max((len(e.id) for e in spec.exercises), default=0)
     counts = {"agree": 0, "DISAGREE": 0, "invalid": 0}
     with Steps(out, len(spec.exercises), "deriving") as steps:
@@ -248,14 +247,14 @@ def _check(args: argparse.Namespace) -> int:
                 verdict = "invalid"
                 problems.extend(getattr(exc, "errors", (exc,)))
             counts[verdict] += 1
-            mark = {"agree": "[green]ok[/]", "DISAGREE": "[bold red]!![/]"}.get(verdict, "[red]xx[/]")
-            steps.print(f"{mark} {exercise.id:<{width}}  {verdict:<8} "  # user text literal
-                        f"{time.perf_counter() - begun:6.2f} s  {escape(clean(exercise.function))}")
+            mark = marks.get(verdict, out.style("xx", "red"))
+            steps.print(f"{mark} {exercise.id:<{width}}  {verdict:<8} "
+                        f"{time.perf_counter() - begun:6.2f} s  {clean(exercise.function)}")
             steps.advance()
     for problem in sorted(problems, key=lambda e: (e.line, e.column)):
         _say(clean(str(problem)))
     total = len(spec.exercises)
-    out.print(f"{total} exercise{'s' * (total != 1)} checked in {escape(clean(args.file))}: "
+    out.print(f"{total} exercise{'s' * (total != 1)} checked in {clean(args.file)}: "
               f"{counts['agree']} "
               f"agree, {counts['DISAGREE']} disagree, {counts['invalid']} failed to derive; "
               f"{len(problems)} problem{'s' * (len(problems) != 1)} in the file "

@@ -17,9 +17,11 @@ from pathlib import Path
 import mpmath
 import pytest
 import sympy
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from derive import backprop
-from derive.passes.descent import ROUNDED_DIGITS, Descent
+from derive import backprop, symbolic
+from derive.passes.descent import EXACT_OPS, ROUNDED_DIGITS, Descent, fewest_ops
 from derive.pipeline import load, solve
 from derive.render import sentences
 from derive.render.tables import descent_table
@@ -519,3 +521,56 @@ def test_three_steps_on_exp_tanh_and_log_finish(tmp_path: Path) -> None:
         pytest.fail("derive check did not finish in 30 s")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "runaway" in done.stdout and "agree" in done.stdout
+
+
+# The rounding test's shortcut: a lower bound of SymPy's count of operations
+
+_X, _Y = sympy.symbols("x y", real=True)
+_FUNCTIONS = (symbolic.sigmoid, sympy.exp, sympy.log, sympy.sin, sympy.tanh, sympy.sqrt,
+              symbolic.relu)  # fmt: skip
+
+
+@st.composite
+def _exact_forms(draw: st.DrawFn, depth: int = 4) -> sympy.Expr:
+    """Exact forms like a descent's: rationals, x, y, functions, sums, products, powers."""
+    if depth == 0 or draw(st.integers(0, 4)) == 0:
+        return draw(st.sampled_from([
+            _X, _Y, sympy.S.NegativeOne, sympy.Rational(1, 2), sympy.Rational(-3, 4),
+            sympy.Integer(2), sympy.Integer(-5), sympy.Rational(151, 400), sympy.pi, sympy.E]))
+    kind = draw(st.sampled_from(["function", "add", "sub", "mul", "div", "neg", "pow"]))
+    left = draw(_exact_forms(depth - 1))
+    if kind == "function":
+        try:
+            return draw(st.sampled_from(_FUNCTIONS))(left)
+        except TypeError:  # relu of a complex number (sqrt(-5)) has no sign to compare
+            return left
+    if kind == "neg":
+        return -left
+    if kind == "pow":
+        return left ** draw(st.sampled_from([2, 3, -1, -2, sympy.Rational(1, 2)]))
+    right = draw(_exact_forms(depth - 1))
+    return {"add": left + right, "sub": left - right, "mul": left * right,
+            "div": left / right if right != 0 else left}[kind]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_exact_forms())
+@example(2 * ((_X + _Y / 2) / _X))  # count_ops distributes the 2: (2x + y)/x, 3 operations
+@example(_Y - _X)  # one SUB, though the sum holds the product -1*x
+@example(-_X * _Y / 3 + sympy.exp(-_X) * _Y)
+@example(2 / (_X * _Y) - symbolic.sigmoid(_X) ** -2)
+def test_fewest_ops_never_exceeds_sympys_count(expr: sympy.Expr) -> None:
+    """The descent rounds an exact form past EXACT_OPS operations; it skips SymPy's slow
+    count when this bound already passes it, so the bound must never be above the count."""
+    assert fewest_ops(expr) <= sympy.count_ops(expr), expr
+
+
+def test_fewest_ops_passes_the_limit_on_a_network_value(shipped: Workbook) -> None:
+    """On the Mazur network's first updated weight (95 operations), the bound alone passes
+    EXACT_OPS: SymPy's count is not needed there."""
+    solution = next(s for s in shipped.solutions if s.exercise.id == "mazur-network")
+    assert solution.descent is not None
+    update = solution.descent.steps[0].updates[0]  # rounded; its exact form was:
+    form = update.current.exact - sympy.Rational(1, 2) * update.gradient.exact
+    assert update.rounded and update.new.exact.is_Rational
+    assert EXACT_OPS < fewest_ops(form) <= sympy.count_ops(form) == 95

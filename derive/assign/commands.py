@@ -7,6 +7,7 @@ inside the handlers, so `derive --help` answers at once.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from derive.errors import DeriveError
@@ -73,19 +74,17 @@ def _assign(args: argparse.Namespace) -> int:
     import resource
     import time
 
-    from rich.console import Console
-
     from derive.assign.batch import assign, interrupt_on_sigterm
     from derive.assign.roster import read_roster
     from derive.render.progress import Steps
+    from derive.render.terminal import Terminal
 
     if args.jobs is not None and not 1 <= args.jobs <= 256:
         raise DeriveError(f"--jobs: expected 1 to 256, got {args.jobs}")
     roster = read_roster(args.students)
     interrupt_on_sigterm()
     started = time.perf_counter()
-    console = Console(stderr=True, highlight=False)
-    with Steps(console, len(roster.rows), "assigning") as steps:
+    with Steps(Terminal(sys.stderr), len(roster.rows), "assigning") as steps:
         done = [0]
 
         def progress(count: int) -> None:

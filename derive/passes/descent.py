@@ -221,10 +221,26 @@ def _grown(exact: Expr) -> bool:
     """Whether an irrational exact form is too big to carry into the next step: too many
     operations, or fractions with long digits inside functions, on which SymPy's own
     simplification (exp of a log of a long fraction, say) can run out of memory."""
-    # The digits first: counting operations is the slower test (SymPy rebuilds terms)
+    # Cheap tests first: SymPy's count of operations rebuilds terms as it goes
     if any(len(str(n.p)) + len(str(n.q)) > EXACT_DIGITS for n in exact.atoms(sympy.Rational)):
         return True
-    return bool(sympy.count_ops(exact) > EXACT_OPS)
+    return fewest_ops(exact) > EXACT_OPS or bool(sympy.count_ops(exact) > EXACT_OPS)
+
+
+def fewest_ops(expr: Expr) -> int:
+    """A lower bound of sympy.count_ops(expr), in one walk of the tree. count_ops counts one
+    operation for each function applied and k - 1 for a sum of k terms; for a product, it
+    may first split off or distribute its number (2*(x + y/2)/x counts as (2x + y)/x), so
+    only its factors other than numbers are sure to count: k - 1 of k such factors."""
+    total = 0
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Function and node.args:
+            total += 1
+        elif node.is_Add:
+            total += len(node.args) - 1
+        elif node.is_Mul:
+            total += max(sum(1 for f in node.args if not f.is_Number) - 1, 0)
+    return total
 
 
 def _mp(exact: Expr, like: Any) -> Any:

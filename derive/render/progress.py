@@ -6,8 +6,9 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from derive.render.terminal import Terminal
+
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.progress import Progress, TaskID
 
 DELAY = 0.5
@@ -16,10 +17,10 @@ DELAY = 0.5
 
 class Steps:
     """Counts steps; prints lines above a bar that starts after DELAY seconds on a terminal.
-    The bar is made only then: rich.progress is not imported for a quick run or a pipe."""
+    The bar is made only then: rich is not imported for a quick run or a pipe."""
 
-    def __init__(self, console: Console, total: int, label: str) -> None:
-        self.console, self.total, self.label = console, total, label
+    def __init__(self, terminal: Terminal, total: int, label: str) -> None:
+        self.terminal, self.total, self.label = terminal, total, label
         self.started = time.perf_counter()
         self.done = 0
         self.bar: Progress | None = None
@@ -34,13 +35,20 @@ class Steps:
             self.bar.stop()
 
     def print(self, line: str) -> None:
-        self.console.print(line)
+        """A line above the bar (with its colour codes, if any, as colours)."""
+        if self.bar is None:
+            self.terminal.print(line)
+        else:
+            from rich.text import Text
+
+            self.bar.console.print(Text.from_ansi(line), soft_wrap=True)
 
     def advance(self) -> None:
         self.done += 1
         if self.bar is not None and self.task is not None:
             self.bar.advance(self.task)
-        elif time.perf_counter() - self.started > DELAY and self.console.is_terminal:
+        elif time.perf_counter() - self.started > DELAY and self.terminal.is_terminal:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -49,7 +57,9 @@ class Steps:
                 TimeElapsedColumn,
             )
 
+            console = Console(file=self.terminal.stream, force_terminal=True,
+                              no_color=not self.terminal.colour, highlight=False)  # fmt: skip
             self.bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=self.console, transient=True)  # fmt: skip
+                                TimeElapsedColumn(), console=console, transient=True)  # fmt: skip
             self.task = self.bar.add_task(self.label, total=self.total, completed=self.done)
             self.bar.start()
