@@ -13,7 +13,6 @@ other thread no signal can be used, and the computation runs unbounded. Budgets 
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 import threading
 import time
@@ -90,6 +89,8 @@ def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
 
 
 def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:
+    import multiprocessing  # here: most runs never come here, and it takes 15 ms to import
+
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
 
