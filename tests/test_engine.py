@@ -660,3 +660,36 @@ def test_derive_error_is_a_value_error() -> None:
     assert issubclass(DeriveError, ValueError)
     with pytest.raises(ValueError, match="log"):
         backprop("log(x)", at={"x": 0})
+
+
+# sigmoid's sign facts: true, and answered without evaluating the number
+
+
+@pytest.mark.parametrize(("argument", "known"), [
+    (sympy.Symbol("a", real=True), True),
+    (Rational(151, 400), True),
+    (sigmoid(Rational(1, 3)) / 2 - Rational(3, 5), True),
+    (sympy.Symbol("a"), False),  # may be complex
+    (sympy.Symbol("a", extended_real=True), False),  # may be -oo, where sigmoid is 0
+])  # fmt: skip
+def test_sigmoid_is_positive_and_finite_for_a_real_argument(argument: sympy.Expr,
+                                                             known: bool) -> None:  # fmt: skip
+    value = sigmoid(argument)
+    facts = (value.is_positive, value.is_extended_positive, value.is_finite, value.is_zero,
+             value.is_extended_negative)  # fmt: skip
+    assert facts == ((True, True, True, False, False) if known else (None,) * 5)
+
+
+def test_sigmoid_sign_questions_never_evaluate_the_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SymPy's fallback for a fact it is not told is to evaluate the number: on a network's
+    nested exact values that was half of the Mazur exercise's time. Building a squared error
+    at a sigmoid's output asks whether each term is zero or infinite."""
+    def refuse(self: sigmoid, prec: int) -> None:
+        raise AssertionError("a sigmoid was evaluated")
+
+    monkeypatch.setattr(sigmoid, "_eval_evalf", refuse)
+    sympy.core.cache.clear_cache()
+    inner = sigmoid(Rational(151, 400)) * Rational(2, 5) + sigmoid(Rational(157, 400)) / 3
+    term = -2 * sigmoid(inner + Rational(3, 5))
+    assert (term.is_zero, term.is_infinite, term.is_negative) == (False, False, True)
+    assert (Rational(1, 100) + term).is_finite
