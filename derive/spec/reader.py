@@ -83,8 +83,8 @@ class Reader:
                 return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
         return place.line, place.column
 
-    def count(self) -> None:
-        self.seen += 1
+    def count(self, values: int = 1) -> None:
+        self.seen += values
         if self.seen > MAX_NODES:
             raise SpecError(self.path, 1, 1, f"the file has more than {MAX_NODES} values "
                                              "(aliases expanding too far?)")  # fmt: skip

@@ -13,6 +13,7 @@ import derive.spec.prose as checker  # a module reference: tests switch the chec
 from derive.errors import SpecError, SpecErrors
 from derive.language import parse_expression, parse_function
 from derive.spec.compose import compose, read_text
+from derive.spec.memo import Remembered, remember, remembered
 from derive.spec.points import read_limits, read_vary
 from derive.spec.reader import Reader
 from derive.spec.records import DescentSpec, Exercise, Place, Question, Spec
@@ -115,11 +116,13 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
     exercises: list[Exercise] = []
     first: dict[str, int] = {}
     items = top.get("exercises")
+    read: Remembered = {}
+    same = (checker.problems, checker.text_problem, tuple(sorted(defaults.items())))
     if isinstance(items, yaml.SequenceNode):
         if not items.value:
             r.fail(items, "the list of exercises is empty")
         for item in items.value:
-            exercise = _exercise(r, item, defaults)
+            exercise = remembered(r, item, same, read, lambda node: _exercise(r, node, defaults))
             # Ids are compared as written, so a duplicate is reported even when either
             # exercise has another problem.
             id_node = _id_node(item)
@@ -133,6 +136,7 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
                 exercises.append(exercise)
     title = _prose(r, top["title"], "title", "plain") if "title" in top else "Exercises"
     description = _prose(r, top["description"], "description") if "description" in top else ""
+    remember(read)
     return Spec(r.path, title, description, tuple(exercises), trusted)
 
 
