@@ -36,6 +36,7 @@ from derive.sphinx.directives import (
     visit_fold_other,
     visit_solution_html,
 )
+from derive.sphinx.jinja import keep_templates
 from derive.sphinx.mathjax import MATHJAX_PATH, copy_mathjax
 from derive.sphinx.pages import (
     check_dot,
@@ -76,6 +77,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(FoldSections)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", check_dot)
+    app.connect("builder-inited", keep_templates)
     app.connect("builder-inited", generate_pages)
     app.connect("builder-inited", copy_mathjax)
     app.connect("env-get-updated", rewrite_all)
