@@ -118,25 +118,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI job cancelled, a service stopped): it stops derive as Ctrl-C does, so
+    that the same cleanups run (workers stopped, the site left whole)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Whatever happens, the user sees at most one line about it: Ctrl-C
-    at any moment is "derive: interrupted" and exit 130; a full or failing stdout is one
-    line and exit 1; a reader that leaves early (`| head`) ends derive quietly (exit 1)."""
+    at any moment is "derive: interrupted" and exit 130 (SIGTERM: "derive: terminated",
+    143); a full or failing stdout is one line and exit 1; a reader that leaves early
+    (`| head`) ends derive quietly (exit 1)."""
     _on_interrupt(_interrupted_early)
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
         _on_interrupt(signal.default_int_handler)  # from here, cleanups run
-        code = run(args)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            code = run(args)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         sys.stdout.flush()  # now, not at exit, where a failure would print a traceback
         return code
     except DeriveError as exc:
         _report(exc)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _on_interrupt(signal.SIG_IGN)  # a second Ctrl-C changes nothing
-        _say("derive: interrupted")
-        return 130
+        terminated = isinstance(exc, Terminated)
+        _say(f"derive: {'terminated' if terminated else 'interrupted'}")
+        return 143 if terminated else 130
     except OSError as exc:
         _silence_stdout()
         if exc.errno == errno.EPIPE:  # `derive grad ... | head`: the reader left; stop

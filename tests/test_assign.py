@@ -356,7 +356,7 @@ def test_terminating_assign_stops_the_workers_and_leaves_nothing(tmp_path: Path)
     time.sleep(1.5)  # the workers are busy
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and err.strip() == "derive: interrupted"
+    assert process.returncode == 143 and err.strip() == "derive: terminated"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["roster.csv"]
     listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
                              check=True).stdout

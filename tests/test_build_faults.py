@@ -93,6 +93,15 @@ def test_sigint(sites: dict[str, object], tmp_path: Path, step: str) -> None:
     next_build_is_fresh(project, sites)
 
 
+@pytest.mark.parametrize("step", ["generated", "swap"])
+def test_sigterm(sites: dict[str, object], tmp_path: Path, step: str) -> None:
+    """SIGTERM (a CI job cancelled, a service stopped) stops a build as Ctrl-C does."""
+    project, status, out, err = stopped(sites, tmp_path, step, signal.SIGTERM)
+    assert (status, out, err) == (143, "", "derive: terminated\n")
+    assert digest(project / "site" / "html") == sites["old"], "the old site, whole"
+    next_build_is_fresh(project, sites)
+
+
 def test_sigkill_between_the_two_renames_of_the_fallback_swap(
         sites: dict[str, object], tmp_path: Path) -> None:  # fmt: skip
     """Where folders cannot be exchanged atomically (DERIVE_NO_EXCHANGE stands in for
@@ -136,6 +145,32 @@ def test_ctrl_c_while_workers_derive(sites: dict[str, object], tmp_path: Path) -
     os.killpg(build.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     out, err = build.communicate(timeout=60)
     assert (build.returncode, out, err) == (130, "", "derive: interrupted\n")
+    deadline = time.monotonic() + 10
+    while children(build.pid, session=True) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert children(build.pid, session=True) == []
+    assert digest(project / "site" / "html") == sites["old"]
+
+
+def test_sigterm_while_workers_derive(sites: dict[str, object], tmp_path: Path) -> None:
+    """SIGTERM reaches only derive (kill PID): it stops its workers itself, quietly. Before,
+    derive died at once and its workers printed BrokenPipe tracebacks."""
+    project = tmp_path / "project"
+    shutil.copytree(sites["old root"], project, symlinks=True)  # type: ignore[arg-type]
+    many = "".join(f"  - id: p{i}\n    title: Product {i}\n    function: f(x, y) = x * y\n"
+                   f"    at: {{x: {i}, y: 3}}\n" for i in range(20))  # fmt: skip
+    (project / "exercises.yaml").write_text(TINY + many, encoding="utf-8")
+    build = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", "--out", "site/html",
+                              "--jobs", "2"], cwd=project, env=environment(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while len(children(build.pid)) < 3:  # two workers and multiprocessing's tracker
+        assert build.poll() is None and time.monotonic() < deadline, build.communicate()
+        time.sleep(0.05)
+    build.send_signal(signal.SIGTERM)
+    out, err = build.communicate(timeout=60)
+    assert (build.returncode, out, err) == (143, "", "derive: terminated\n")
     deadline = time.monotonic() + 10
     while children(build.pid, session=True) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -143,15 +143,6 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def interrupt_on_sigterm() -> None:
-    """Make SIGTERM stop a run the way Ctrl-C does: workers stopped, no output left."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-
-
 def chunks(items: Sequence[str], workers: int) -> list[tuple[str, ...]]:
     """Items in chunks small enough to spread over the workers and show progress."""
     size = max(1, min(10, len(items) // (workers * 4)))

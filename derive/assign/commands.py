@@ -74,7 +74,7 @@ def _assign(args: argparse.Namespace) -> int:
     import resource
     import time
 
-    from derive.assign.batch import assign, interrupt_on_sigterm
+    from derive.assign.batch import assign
     from derive.assign.roster import read_roster
     from derive.render.progress import Steps
     from derive.render.terminal import Terminal
@@ -82,7 +82,6 @@ def _assign(args: argparse.Namespace) -> int:
     if args.jobs is not None and not 1 <= args.jobs <= 256:
         raise DeriveError(f"--jobs: expected 1 to 256, got {args.jobs}")
     roster = read_roster(args.students)
-    interrupt_on_sigterm()
     started = time.perf_counter()
     with Steps(Terminal(sys.stderr), len(roster.rows), "assigning") as steps:
         done = [0]
