@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -119,29 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (a CI job cancelled, a service stopped): it stops derive as Ctrl-C does, so
-    that the same cleanups run (workers stopped, the site left whole)."""
+    """SIGTERM (kill, a cancelled CI job): derive stops as on Ctrl-C, cleanups included."""
 
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+    @staticmethod
+    def raised(signum: int, frame: object) -> None:
+        raise Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command. Whatever happens, the user sees at most one line about it: Ctrl-C
-    at any moment is "derive: interrupted" and exit 130 (SIGTERM: "derive: terminated",
-    143); a full or failing stdout is one line and exit 1; a reader that leaves early
-    (`| head`) ends derive quietly (exit 1)."""
+    """Run one command. Whatever happens, the user sees at most one line about it: Ctrl-C is
+    "derive: interrupted", exit 130 (SIGTERM: "terminated", 143); a full or failing stdout
+    one line, exit 1; a reader that leaves early (`| head`) ends derive quietly (exit 1)."""
     _on_interrupt(_interrupted_early)
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
         _on_interrupt(signal.default_int_handler)  # from here, cleanups run
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        main_thread = threading.current_thread() is threading.main_thread()  # or no signals
+        previous = signal.signal(signal.SIGTERM, Terminated.raised) if main_thread else None
         try:
             code = run(args)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
         sys.stdout.flush()  # now, not at exit, where a failure would print a traceback
         return code
     except DeriveError as exc:
@@ -186,8 +187,8 @@ def clean(text: str) -> str:
 
 
 def strict_json(value: Any) -> Any:
-    """JSON data without NaN or Infinity (not JSON): a float that is not finite becomes
-    null; the exact value stands beside it as a string."""
+    """JSON without NaN or Infinity: a float that is not finite becomes null (the exact
+    value stands beside it as a string)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -358,8 +359,7 @@ def _require_site_tools() -> None:
 
 
 def parse_assignments(text: str, option: str) -> dict[str, object]:
-    """`x=-2,y=5,w=[2,-3,-3]` -> {"x": "-2", "y": "5", "w": ["2", "-3", "-3"]}; the values
-    stay text, for the expression language to read exactly."""
+    """`x=-2,w=[2,-3]` -> {"x": "-2", "w": ["2", "-3"]}: text, for the language to read."""
     pieces, depth, current = [], 0, ""
     for char in text:
         depth += {"[": 1, "]": -1}.get(char, 0)

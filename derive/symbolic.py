@@ -44,11 +44,15 @@ class sigmoid(Function):
 
     # For a real (finite) argument: in (0, 1). Said for every fact SymPy may ask, so that it
     # never falls back to evaluating the number (Expr's default): the cost of a network.
-    # sigmoid(-oo) is 0, so an argument that may be infinite proves nothing.
+    # sigmoid(-oo) is 0, so an argument that may be infinite proves no sign; it stays in
+    # [0, 1], so finite.
     def _eval_is_positive(self) -> bool | None:
         return True if self.args[0].is_real else None
 
-    _eval_is_extended_positive = _eval_is_finite = _eval_is_positive
+    _eval_is_extended_positive = _eval_is_positive
+
+    def _eval_is_finite(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
 
     def _eval_is_extended_negative(self) -> bool | None:
         return False if self.args[0].is_real else None

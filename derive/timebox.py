@@ -95,6 +95,9 @@ def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:
     receiver, sender = context.Pipe(duplex=False)
 
     def run() -> None:
+        # Ctrl-C and SIGTERM are the parent's to answer (it kills this child): no traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         try:
             sender.send(compute())
         except Exception:  # noqa: BLE001 - the parent treats any failure as running out of time
@@ -102,7 +105,8 @@ def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:
 
     child = context.Process(target=run, daemon=True)
     child.start()
-    result = receiver.recv() if receiver.poll(seconds) else None
-    child.kill()
-    child.join()
-    return result
+    try:
+        return receiver.recv() if receiver.poll(seconds) else None
+    finally:
+        child.kill()
+        child.join()

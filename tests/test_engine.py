@@ -669,15 +669,17 @@ def test_derive_error_is_a_value_error() -> None:
     (sympy.Symbol("a", real=True), True),
     (Rational(151, 400), True),
     (sigmoid(Rational(1, 3)) / 2 - Rational(3, 5), True),
-    (sympy.Symbol("a"), False),  # may be complex
+    (sympy.Symbol("a"), None),  # may be complex
     (sympy.Symbol("a", extended_real=True), False),  # may be -oo, where sigmoid is 0
 ])  # fmt: skip
 def test_sigmoid_is_positive_and_finite_for_a_real_argument(argument: sympy.Expr,
-                                                             known: bool) -> None:  # fmt: skip
+                                                             known: bool | None) -> None:  # fmt: skip
     value = sigmoid(argument)
     facts = (value.is_positive, value.is_extended_positive, value.is_finite, value.is_zero,
              value.is_extended_negative)  # fmt: skip
-    assert facts == ((True, True, True, False, False) if known else (None,) * 5)
+    expected = {True: (True, True, True, False, False), None: (None,) * 5,
+                False: (None, None, True, None, None)}  # in [0, 1] on the extended reals
+    assert facts == expected[known]
 
 
 def test_sigmoid_sign_questions_never_evaluate_the_number(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -224,7 +224,7 @@ def _grown(exact: Expr) -> bool:
     # Cheap tests first: SymPy's count of operations rebuilds terms as it goes
     if any(len(str(n.p)) + len(str(n.q)) > EXACT_DIGITS for n in exact.atoms(sympy.Rational)):
         return True
-    return fewest_ops(exact) > EXACT_OPS or bool(sympy.count_ops(exact) > EXACT_OPS)
+    return fewest_ops(exact) > EXACT_OPS or sympy.count_ops(exact) > EXACT_OPS
 
 
 def fewest_ops(expr: Expr) -> int:

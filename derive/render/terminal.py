@@ -1,6 +1,6 @@
 """Lines for a terminal, coloured where colour shows, without importing rich: rich takes a
-tenth of the time of a whole `derive check`. Colour follows rich's rules: only on a terminal,
-never with NO_COLOR or TERM=dumb, always with FORCE_COLOR."""
+tenth of the time of a whole `derive check`. Colour follows the usual conventions (rich's
+too): only on a terminal, never with NO_COLOR or TERM=dumb, always with FORCE_COLOR."""
 
 from __future__ import annotations
 

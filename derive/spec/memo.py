@@ -3,8 +3,10 @@
 A rebuild after one exercise changed reads the whole file again: validating every exercise
 again (expressions, numbers, prose) was a third of that rebuild at 500 exercises. A record
 is immutable, and the same text at the same place, read with the same settings (defaults,
-trust, prose checker), gives the same record; so only the exercises that changed are read
-again. Exercises with a problem are always read again, for their messages.
+trust, prose checker, the document's directives), gives the same record; so only the
+exercises that changed are read again. Exercises with a problem are always read again, for
+their messages. Only files read by path are kept (a build's reads), not text handed to
+parse_spec, whose callers get records of their own.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def remembered(r: Reader, item: yaml.Node, settings: Hashable, read: Remembered,
     return found[0]
 
 
-def remember(read: Remembered) -> None:
+def keep(read: Remembered) -> None:
     """Keep the exercises of the file just read (and forget those of the one before)."""
     _LAST.clear()
     _LAST.update(read)

@@ -13,7 +13,7 @@ import derive.spec.prose as checker  # a module reference: tests switch the chec
 from derive.errors import SpecError, SpecErrors
 from derive.language import parse_expression, parse_function
 from derive.spec.compose import compose, read_text
-from derive.spec.memo import Remembered, remember, remembered
+from derive.spec.memo import Remembered, keep, remembered
 from derive.spec.points import read_limits, read_vary
 from derive.spec.reader import Reader
 from derive.spec.records import DescentSpec, Exercise, Place, Question, Spec
@@ -72,7 +72,7 @@ def read_valid_part(path: str | Path) -> tuple[Spec | None, list[SpecError]]:
         text = read_text(Path(path), MAX_FILE_BYTES)
     except SpecError as exc:
         return None, [exc]
-    return _parse(text, str(path))
+    return _parse(text, str(path), remember=True)
 
 
 def parse_spec(text: str, path: str = "<string>") -> Spec:
@@ -84,7 +84,9 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
     return spec
 
 
-def _parse(text: str, path: str) -> tuple[Spec | None, list[SpecError]]:
+def _parse(text: str, path: str, remember: bool = False) -> tuple[Spec | None, list[SpecError]]:
+    """`remember`: reuse the unchanged exercises of the last file read (derive.spec.memo);
+    for files read by path, as a rebuild reads them, not for text handed to parse_spec."""
     try:
         root = compose(text, path)
     except SpecError as exc:
@@ -99,13 +101,13 @@ def _parse(text: str, path: str) -> tuple[Spec | None, list[SpecError]]:
         return None, [SpecError(path, 1, 1, "the file is empty; it needs a list of exercises")]
     reader = Reader(path, text)
     try:
-        spec = _file(reader, root)
+        spec = _file(reader, root, remember)
     except SpecError as exc:  # too many values: nothing of the file is usable
         return None, [exc]
     return spec, sorted(reader.errors, key=lambda e: (e.line, e.column))
 
 
-def _file(r: Reader, root: yaml.Node) -> Spec | None:
+def _file(r: Reader, root: yaml.Node, remember: bool = False) -> Spec | None:
     top = r.mapping(root, "the file", FILE_KEYS, required=("exercises",))
     if top is None:
         return None
@@ -117,12 +119,16 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
     first: dict[str, int] = {}
     items = top.get("exercises")
     read: Remembered = {}
-    same = (checker.problems, checker.text_problem, tuple(sorted(defaults.items())))
+    # What else decides how an exercise reads: the defaults, the prose checker, and the
+    # text before the document (its %TAG directives say what a tag such as !!str means)
+    same = (checker.problems, checker.text_problem, tuple(sorted(defaults.items())),
+            r.text[: root.start_mark.index])  # fmt: skip
     if isinstance(items, yaml.SequenceNode):
         if not items.value:
             r.fail(items, "the list of exercises is empty")
         for item in items.value:
-            exercise = remembered(r, item, same, read, lambda node: _exercise(r, node, defaults))
+            exercise = remembered(r, item, same, read, lambda node: _exercise(r, node, defaults)
+                                  ) if remember else _exercise(r, item, defaults)  # fmt: skip
             # Ids are compared as written, so a duplicate is reported even when either
             # exercise has another problem.
             id_node = _id_node(item)
@@ -136,7 +142,8 @@ def _file(r: Reader, root: yaml.Node) -> Spec | None:
                 exercises.append(exercise)
     title = _prose(r, top["title"], "title", "plain") if "title" in top else "Exercises"
     description = _prose(r, top["description"], "description") if "description" in top else ""
-    remember(read)
+    if remember:
+        keep(read)
     return Spec(r.path, title, description, tuple(exercises), trusted)
 
 

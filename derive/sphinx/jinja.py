@@ -42,5 +42,26 @@ def keep_templates(app: Sphinx) -> None:
     environment = getattr(getattr(app.builder, "templates", None), "environment", None)
     if not isinstance(environment, jinja2.Environment) or environment.bytecode_cache:
         return
-    kind = (type(environment), tuple(sorted(environment.extensions)))
-    environment.bytecode_cache = _KEPT.setdefault(kind, _Kept())
+    environment.bytecode_cache = _KEPT.setdefault(_kind(environment), _Kept())
+
+
+def _kind(environment: jinja2.Environment) -> tuple[Any, ...]:
+    """What the compiled code of a template depends on besides its source: the
+    environment's class and extensions, its syntax and whitespace settings, and which
+    filters and tests it has and what they are passed (the context, the environment).
+    Sphinx sets these the same way for every HTML build; another builder or a site whose
+    extensions add filters gets templates of its own."""
+    syntax = ("block_start_string", "block_end_string", "variable_start_string",
+              "variable_end_string", "comment_start_string", "comment_end_string",
+              "line_statement_prefix", "line_comment_prefix", "trim_blocks", "lstrip_blocks",
+              "newline_sequence", "keep_trailing_newline", "optimized", "is_async")  # fmt: skip
+
+    def passed(functions: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((name, str(getattr(f, "jinja_pass_arg", None)))
+                            for name, f in functions.items()))  # fmt: skip
+
+    return (type(environment), tuple(sorted(environment.extensions)),
+            tuple(str(getattr(environment, name, None)) for name in syntax),
+            passed(environment.filters), passed(environment.tests),
+            callable(environment.autoescape) or bool(environment.autoescape),
+            environment.finalize is not None)  # fmt: skip
