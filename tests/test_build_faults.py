@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from build_helpers import CHANGED, TINY, derive, digest, environment, interruptible
@@ -125,9 +126,10 @@ def test_the_fallback_swap_gives_the_same_site(sites: dict[str, object], tmp_pat
                                                     "site-source"]  # fmt: skip
 
 
-def test_ctrl_c_while_workers_derive(sites: dict[str, object], tmp_path: Path) -> None:
-    """Ctrl-C reaches the whole process group, worker processes included: one line, exit
-    130, no worker left running, the site unchanged."""
+def deriving_in_workers(sites: dict[str, object], tmp_path: Path,
+                        **popen: Any) -> tuple[Path, subprocess.Popen[str]]:  # fmt: skip
+    """The old project given 20 more exercises, built with two workers, returned once both
+    workers are running (in a session of their own, to find them after)."""
     project = tmp_path / "project"
     shutil.copytree(sites["old root"], project, symlinks=True)  # type: ignore[arg-type]
     many = "".join(f"  - id: p{i}\n    title: Product {i}\n    function: f(x, y) = x * y\n"
@@ -136,45 +138,40 @@ def test_ctrl_c_while_workers_derive(sites: dict[str, object], tmp_path: Path) -
     build = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", "--out", "site/html",
                               "--jobs", "2"], cwd=project, env=environment(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True,
-                             preexec_fn=interruptible)  # noqa: PLW1509  # fmt: skip
+                             start_new_session=True, **popen)  # fmt: skip
     deadline = time.monotonic() + 90
     while len(children(build.pid)) < 3:  # two workers and multiprocessing's tracker
         assert build.poll() is None and time.monotonic() < deadline, build.communicate()
         time.sleep(0.05)
-    os.killpg(build.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    return project, build
+
+
+def stopped_cleanly(build: subprocess.Popen[str], status: int, message: str) -> None:
+    """One line, the status, and no process of the build's session left running."""
     out, err = build.communicate(timeout=60)
-    assert (build.returncode, out, err) == (130, "", "derive: interrupted\n")
+    assert (build.returncode, out, err) == (status, "", message)
     deadline = time.monotonic() + 10
     while children(build.pid, session=True) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert children(build.pid, session=True) == []
+
+
+def test_ctrl_c_while_workers_derive(sites: dict[str, object], tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, worker processes included: one line, exit
+    130, no worker left running, the site unchanged."""
+    project, build = deriving_in_workers(sites, tmp_path,
+                                         preexec_fn=interruptible)  # fmt: skip
+    os.killpg(build.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    stopped_cleanly(build, 130, "derive: interrupted\n")
     assert digest(project / "site" / "html") == sites["old"]
 
 
 def test_sigterm_while_workers_derive(sites: dict[str, object], tmp_path: Path) -> None:
     """SIGTERM reaches only derive (kill PID): it stops its workers itself, quietly. Before,
     derive died at once and its workers printed BrokenPipe tracebacks."""
-    project = tmp_path / "project"
-    shutil.copytree(sites["old root"], project, symlinks=True)  # type: ignore[arg-type]
-    many = "".join(f"  - id: p{i}\n    title: Product {i}\n    function: f(x, y) = x * y\n"
-                   f"    at: {{x: {i}, y: 3}}\n" for i in range(20))  # fmt: skip
-    (project / "exercises.yaml").write_text(TINY + many, encoding="utf-8")
-    build = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", "--out", "site/html",
-                              "--jobs", "2"], cwd=project, env=environment(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)  # fmt: skip
-    deadline = time.monotonic() + 90
-    while len(children(build.pid)) < 3:  # two workers and multiprocessing's tracker
-        assert build.poll() is None and time.monotonic() < deadline, build.communicate()
-        time.sleep(0.05)
+    project, build = deriving_in_workers(sites, tmp_path)
     build.send_signal(signal.SIGTERM)
-    out, err = build.communicate(timeout=60)
-    assert (build.returncode, out, err) == (143, "", "derive: terminated\n")
-    deadline = time.monotonic() + 10
-    while children(build.pid, session=True) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert children(build.pid, session=True) == []
+    stopped_cleanly(build, 143, "derive: terminated\n")
     assert digest(project / "site" / "html") == sites["old"]
 
 

@@ -161,14 +161,11 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
     the forward and backward passes at `start` when the caller has them already."""
     sign = 1 if ascent else -1
     point = dict(start)
-    fwd: Forward | None = forward(graph, point) if first is None else first[0]
-    bwd = None if first is None else first[1]
+    fwd, bwd = (forward(graph, point), None) if first is None else first
     records: list[DescentStep] = []
     stopped = None
     for number in range(1, steps + 1):
-        assert fwd is not None
         grads = (backward(graph, fwd) if bwd is None else bwd).gradients
-        bwd = None
         activations = _activations(graph, fwd, grads)
         updates = tuple(_update(p, fwd.values[p], grads[p], learning_rate, sign)
                         for p in parameters)  # fmt: skip
@@ -184,8 +181,8 @@ def descend(graph: Graph, start: Mapping[str, Expr], parameters: Sequence[str],
             None if after is None else after.values[graph.output], activations))  # fmt: skip
         if after is None:
             break
-        fwd = after
-    final = None if stopped or fwd is None else backward(graph, fwd).gradients
+        fwd, bwd = after, None
+    final = None if stopped else backward(graph, fwd).gradients
     start_context = records[0].objective.approx.context
     return Descent(objective or graph.output, graph.output, tuple(parameters), learning_rate,
                    ascent, tuple(records), stopped, form,

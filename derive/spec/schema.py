@@ -127,8 +127,10 @@ def _file(r: Reader, root: yaml.Node, remember: bool = False) -> Spec | None:
         if not items.value:
             r.fail(items, "the list of exercises is empty")
         for item in items.value:
-            exercise = remembered(r, item, same, read, lambda node: _exercise(r, node, defaults)
-                                  ) if remember else _exercise(r, item, defaults)  # fmt: skip
+            if remember:
+                exercise = remembered(r, item, same, read, lambda n: _exercise(r, n, defaults))
+            else:
+                exercise = _exercise(r, item, defaults)
             # Ids are compared as written, so a duplicate is reported even when either
             # exercise has another problem.
             id_node = _id_node(item)
