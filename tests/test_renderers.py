@@ -257,6 +257,29 @@ def test_the_latex_module_builds_on_sympys_printer() -> None:
     assert "\\frac" in (RENDER / "notation.py").read_text(encoding="utf-8")  # the exception
 
 
+def test_remembered_latex_is_the_latex_of_that_very_form() -> None:
+    """tex() remembers what it printed; forms that look alike but print differently (the
+    order of an unevaluated product, a Float's precision) each get their own LaTeX, in
+    any order, and a form printed twice is printed once."""
+    import mpmath
+    import sympy
+
+    from derive.render import math
+
+    x, y = sympy.symbols("x y")
+    forms = [
+        sympy.Mul(2, x, evaluate=False), sympy.Mul(x, 2, evaluate=False), 2 * x,
+        sympy.Float(0.1, 15) * x, sympy.Float(mpmath.mpf(0.1), 30) * x,
+        sympy.Rational(1, 10) * x, sympy.Symbol("x", positive=True) / y, x / y,
+    ]  # fmt: skip
+    fresh = [str(math.DeriveLatex().doprint(f)) for f in forms]
+    assert fresh[3] != fresh[4]  # 0.1 against 0.1000...05551: the precision shows
+    math._remembered.cache_clear()
+    for order in (forms, forms[::-1], forms):
+        for form in order:
+            assert math.tex(form) == fresh[forms.index(form)], form
+    assert math._remembered.cache_info().hits >= 2 * 6  # the six without a Float, again
+
 # --------------------------------------------------------------------------------------
 # The LaTeX download compiles
 # --------------------------------------------------------------------------------------

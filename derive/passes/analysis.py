@@ -307,12 +307,15 @@ def _stationary(d: Derivation) -> Stationary:
     if _through(d):
         return Stationary(None, "the gradient is written through intermediates")
     forms = [primitive(g.closed_form).xreplace(data) for g in d.gradients]
+    common = []  # each form over a common denominator, where _sign computed it
     for g, form in zip(d.gradients, forms, strict=True):
-        sign = _sign(form)
+        sign, combined = _sign(form)
         if sign is not None:  # this partial is never zero, so neither is the gradient
             return Stationary((), fixed_sign=(g.input, g.closed_form.xreplace(data), sign))
+        common.append(combined)
 
-    numerators = [sympy.fraction(sympy.together(form))[0] for form in forms]
+    numerators = [sympy.fraction(sympy.together(form) if combined is None else combined)[0]
+                  for form, combined in zip(forms, common, strict=True)]
     if not all(n.is_polynomial(*symbols) for n in numerators):
         return Stationary(None, "SymPy could not show that a partial derivative keeps one sign, "
                                 "and the equations are not polynomial (SymPy solves only those)")
@@ -339,20 +342,25 @@ def _stationary(d: Derivation) -> Stationary:
     return Stationary(tuple(sorted(points, key=str)))
 
 
-def _sign(form: Expr) -> str | None:
+def _sign(form: Expr) -> tuple[str | None, Expr | None]:
     """">" or "<" when SymPy proves the form positive or negative for all real inputs,
     as written or over a common denominator (-x0 sigma(a)(1 - sigma(a)) is negative only
-    once 1 - 1/(1 + e^-a) becomes e^-a/(1 + e^-a)); None otherwise or out of time."""
+    once 1 - 1/(1 + e^-a) becomes e^-a/(1 + e^-a)); None otherwise or out of time. With
+    it, the form over a common denominator when computed: the equations reuse it."""
     def decide(expr: Expr) -> str | None:
         return ">" if expr.is_positive else "<" if expr.is_negative else None
 
+    def over_one() -> tuple[str | None, Expr]:
+        combined = sympy.together(form)
+        return decide(combined), combined
+
     found = decide(form)
     if found is not None or sympy.count_ops(form) > 60:
-        return found
+        return found, None
     try:
-        return within(LIMIT_SECONDS, lambda: decide(sympy.together(form)))
+        return within(LIMIT_SECONDS, over_one) or (None, None)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
-        return None
+        return None, None
 
 
 def _finite(value: Expr) -> bool:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import mpmath
-from sympy import Expr, Symbol
+from sympy import Expr, Float, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import precedence
 
@@ -62,7 +63,16 @@ _PRINTER = DeriveLatex()
 
 
 def tex(expr: Expr) -> str:
-    """LaTeX for a SymPy expression."""
+    """LaTeX for a SymPy expression. A page, its notebook and the length tests print the
+    same forms: they are remembered. Not those holding a Float: its digits depend on its
+    precision, which SymPy's == has not compared in every version."""
+    if expr.has(Float):
+        return str(_PRINTER.doprint(expr))
+    return _remembered(expr)
+
+
+@lru_cache(maxsize=4096)
+def _remembered(expr: Expr) -> str:
     return str(_PRINTER.doprint(expr))
 
 
