@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from derive.render import math
+from derive.render import escape, math
 
 _PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \ifdefined\pdftrailerid\pdftrailerid{}\fi  % no identifier that changes between builds
@@ -75,7 +75,7 @@ def document(title: str, statement: str, body: str | None,
     """One exercise as a standalone document: the statement and, unless None, the solution
     body (both the page's MyST). A single .tex has no files: the circuit and the descent
     plot are drawn in TikZ from `figures`."""
-    out = [_PREAMBLE, f"\\title{{{math.text(title)}}}", r"\date{}", r"\begin{document}",
+    out = [_PREAMBLE, f"\\title{{{escape.text(title)}}}", r"\date{}", r"\begin{document}",
            r"\maketitle", *convert(statement, figures, level=1)]  # fmt: skip
     if body is not None:
         out += convert(body, figures, level=1)
@@ -86,13 +86,13 @@ def document(title: str, statement: str, body: str | None,
 def workbook(title: str, exercises: Sequence[tuple[str, str, str | None, Figures]]) -> str:
     """Every exercise (id, statement with its `# title`, solution body or None, figures),
     one numbered section each, after a table of contents."""
-    out = [_PREAMBLE, f"\\title{{{math.text(title)}}}", r"\date{}", r"\begin{document}",
+    out = [_PREAMBLE, f"\\title{{{escape.text(title)}}}", r"\date{}", r"\begin{document}",
            r"\maketitle", r"\tableofcontents"]  # fmt: skip
     for exercise_id, statement, body, figures in exercises:
         out += [r"\clearpage", *convert(statement, figures, level=1, numbered=True)]
         if body is not None:
             out += convert(body, figures, level=1)
-        out.append(f"% end of {math.text(exercise_id)}")
+        out.append(f"% end of {escape.text(exercise_id)}")
     out.append(r"\end{document}")
     return "\n\n".join(out) + "\n"
 
@@ -128,7 +128,7 @@ def convert(markdown: str, figures: Figures, level: int, numbered: bool = False)
         elif stripped == "$$":
             end = lines.index("$$", i + 1) if "$$" in lines[i + 1 :] else len(lines)
             formula = " ".join(lines[i + 1 : end])
-            out.append(f"\\[ {math.author_math(formula)} \\]")
+            out.append(f"\\[ {escape.author_math(formula)} \\]")
             i = end + 1
         elif stripped.startswith("|"):
             end = i
@@ -177,7 +177,7 @@ def _directive(name: str, argument: str, body: list[str], figures: Figures,
         if figures.circuit is None and figures.circuit_tikz is not None:
             return [figures.circuit_tikz]
         if figures.circuit is None:
-            return [math.text("The circuit diagram is on the exercise's page and in the "
+            return [escape.text("The circuit diagram is on the exercise's page and in the "
                               "PDF workbook (derive pdf).")]  # fmt: skip
         return [f"\\derivefigure{{{figures.circuit}}}"]
     if name == "{figure}":
@@ -195,7 +195,7 @@ def _directive(name: str, argument: str, body: list[str], figures: Figures,
     content = [b for b in body if not b.startswith(":")]
     inner = convert("\n".join(content), figures, level)
     if name in ("{note}", "{warning}", "{important}"):
-        return [f"\\textbf{{{math.text(name.strip('{}').capitalize())}.}} " + " ".join(inner)]
+        return [f"\\textbf{{{escape.text(name.strip('{}').capitalize())}.}} " + " ".join(inner)]
     return inner  # {solution} and the like: their content, unfolded
 
 
@@ -330,19 +330,19 @@ def inline(text: str) -> str:
     links shown as their text) in LaTeX, everything else escaped."""
     out, position = [], 0
     for match in _INLINE.finditer(text):
-        out.append(math.text(text[position : match.start()]))
+        out.append(escape.text(text[position : match.start()]))
         formula, bold, emphasis, code, download, link = match.groups()
         if formula is not None:
-            out.append(f"${math.breakable(math.author_math(formula))}$")
+            out.append(f"${escape.breakable(escape.author_math(formula))}$")
         elif bold is not None:
             out.append(f"\\textbf{{{inline(bold)}}}")
         elif emphasis is not None:
             out.append(f"\\emph{{{inline(emphasis)}}}")
         elif code is not None:
-            out.append(f"\\texttt{{{math.text(code)}}}")
+            out.append(f"\\texttt{{{escape.text(code)}}}")
         else:
             out.append(inline(download if download is not None else link).strip())
         position = match.end()
-    out.append(math.text(text[position:]))
+    out.append(escape.text(text[position:]))
     return "".join(out).replace(" \u00b7 ", ", ")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math as geometry
 
-from derive.render import math
+from derive.render import escape
 from derive.render.circuit import GATE_FILL, GATE_LINE, GRADIENT, INK, MUTED, VALUE, WIRE
 from derive.render.drawing import (
     INPUT_SIZE,
@@ -48,7 +48,7 @@ def _text(x: float, centre: float, size: int, colour: str, text: str,
     series = "\\fontseries{b}" if bold else ""  # Latin Modern Mono has b, not bx
     font = f"\\ttfamily{series}\\fontsize{{{size * PT:.2f}}}{{{size * PT * 1.2:.2f}}}\\selectfont"
     return (f"\\node[anchor=base, inner sep=0pt, text={colour}, font={{{font}}}] at "
-            f"{_at(x, centre + 0.36 * size)} {{{math.text(text)}}};")  # fmt: skip
+            f"{_at(x, centre + 0.36 * size)} {{{escape.text(text)}}};")  # fmt: skip
 
 
 def circuit_tikz(dr: Drawing) -> str:
