@@ -416,6 +416,29 @@ def profile(net: Network) -> None:
     pass_breakdown(net)
 
 
+def calls(net: Network) -> int:
+    """Python function calls of one cold-cache backprop: a measure of the work done that,
+    unlike time, does not move with the machine's load."""
+    clear_cache()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    backprop(net.text, net.at)
+    profiler.disable()
+    return int(pstats.Stats(profiler).total_calls)
+
+
+def call_growth(nets: Sequence[Network]) -> None:
+    """The growth exponent of the work (function calls) from the smallest size to the
+    largest: time's exponent wanders by +-0.1 between runs on a shared machine, this one
+    does not."""
+    small, large = nets[0], nets[-1]
+    counts = [calls(small), calls(large)]
+    exponent = math.log(counts[1] / counts[0]) / math.log(len(large.params) / len(small.params))
+    print(f"derive's work (Python function calls, independent of the load): {counts[0]} at "
+          f"{len(small.params)} parameters, {counts[1]} at {len(large.params)}: "
+          f"growth exponent {exponent:.2f}")
+
+
 def pass_breakdown(net: Network, runs: int = 3) -> None:
     """CPU time of each stage (steadier than wall time on a shared machine), calling derive's
     pipeline stages one by one (internal API:
@@ -561,6 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
     summary(sizes, derive_runs, baseline_runs, symengine_runs, args.inputs)
+    if len(sizes) > 1:
+        call_growth([network(h, args.activation, args.inputs) for h in (min(sizes), max(sizes))])
     if args.profile:
         profile(network(max(sizes), args.activation, args.inputs))
     return 0

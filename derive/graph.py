@@ -176,7 +176,7 @@ class _Builder:
         self.pool: dict[tuple[Any, ...], int] = {}
         self.bound: dict[str, int] = {}
         self.building: list[str] = []
-        self.appearance: list[str] = []  # input names in order of first appearance
+        self.appearance: dict[str, None] = {}  # input names in order of first appearance
         self._check_where_names()
 
     def graph(self) -> Graph:
@@ -184,7 +184,7 @@ class _Builder:
         for name in self.where:
             self._bind(name)
         output = self._scalar(fn.text, fn.body, self._build(fn.text, fn.body))
-        declared = list(fn.params) if fn.params is not None else self.appearance
+        declared = list(fn.params if fn.params is not None else self.appearance)
         if not declared:
             raise ParseError(fn.text, 1, "the function has no inputs to differentiate")
         for name in declared:
@@ -299,8 +299,7 @@ class _Builder:
         return self._input(text, name, tree)
 
     def _input(self, text: str, name: str, tree: Tree | None) -> int | tuple[int, ...]:
-        if name not in self.appearance:
-            self.appearance.append(name)
+        self.appearance.setdefault(name)  # a dict: a list's `in` made 1601 inputs quadratic
         if name not in self.vectors:
             return self._add(("input", name), "input", (), Symbol(name, real=True), name)
         components = []

@@ -19,7 +19,7 @@ from sympy import Expr
 
 from derive.bounds import MAX_EXACT_BITS, too_large
 from derive.errors import DeriveError
-from derive.symbolic import relu, sigmoid
+from derive.symbolic import add, relu, sigmoid
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "MAX_EXACT_BITS", "OPS", "Op", "Value", "sign", "too_large"]
 
@@ -280,9 +280,9 @@ def _sigmoid_numeric(ctx: Any, a: Mp) -> Mp:
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("add", ("sum rule",), lambda a, b: a + b, lambda a, b: (sympy.S.One, sympy.S.One),
+        Op("add", ("sum rule",), add, lambda a, b: (sympy.S.One, sympy.S.One),
            lambda c, a, b: a + b, lambda c, a, b: (c.one, c.one)),
-        Op("sub", ("difference rule",), lambda a, b: a - b,
+        Op("sub", ("difference rule",), lambda a, b: add(a, -b),
            lambda a, b: (sympy.S.One, sympy.S.NegativeOne),
            lambda c, a, b: a - b, lambda c, a, b: (c.one, -c.one)),
         Op("neg", ("negation",), lambda a: -a, lambda a: (sympy.S.NegativeOne,),

@@ -1,4 +1,5 @@
-"""The activations SymPy lacks, as SymPy functions: sigmoid and relu.
+"""The activations SymPy lacks, as SymPy functions: sigmoid and relu; and sums that stay
+linear in a long chain of additions.
 
 Kept as functions of their own (not rewritten to exp or Max) so closed forms read as the
 author wrote them: sigmoid's derivative stays sigma(a)(1 - sigma(a)). `primitive()` rewrites
@@ -9,8 +10,34 @@ expressions that derive.language built: no text reaches them.
 
 from __future__ import annotations
 
+from bisect import insort
+from functools import cmp_to_key
+
 import sympy
-from sympy import Expr, Function, Heaviside, Piecewise, S, exp
+from sympy import Add, Basic, Expr, Function, Heaviside, Mul, Piecewise, Pow, S, Symbol, exp
+
+_ORDER = cmp_to_key(Basic.compare)
+"""The order SymPy keeps an Add's terms in (sympy.core.add._addsort)."""
+_NOT_FINITE = frozenset((S.Infinity, S.NegativeInfinity, S.ComplexInfinity, S.NaN))
+
+
+def add(a: Expr, b: Expr) -> Expr:
+    """a + b, the same canonical Add SymPy builds. A sum written as a chain, x1 + x2 + ...
+    + xn (a network's output layer), makes SymPy re-collect and re-sort every earlier
+    term at each +: quadratic in n. When b is a term unlike every term of the sum a
+    (nothing to combine, no number, no infinity), SymPy's result is a's terms with b in
+    its sorted place, so it is built directly; any other case goes to SymPy."""
+    if not (a.is_Add and isinstance(b, (Mul, Pow, Symbol, Function)) and a.is_commutative
+            and b.is_commutative and a.args[0] not in _NOT_FINITE):  # fmt: skip
+        return a + b
+    coefficient, term = b.as_coeff_Mul() if b.is_Mul else (S.One, b)
+    if (coefficient in _NOT_FINITE or (b.is_Pow and b.base.is_Number)
+            or any(t.is_Number and t in _NOT_FINITE for t in b.args)
+            or term in {t.as_coeff_Mul()[1] if t.is_Mul else t for t in a.args}):  # fmt: skip
+        return a + b
+    terms = list(a.args)
+    insort(terms, b, lo=1 if terms[0].is_Number else 0, key=_ORDER)
+    return Add._from_args(terms, is_commutative=True)
 
 
 class sigmoid(Function):

@@ -229,3 +229,32 @@ def test_constant_exponents_however_written_match_sympy_and_finite_differences(
         assert _close(_n(exact), _n(reference), 1e-40), (f.text, name, exact, reference)
         difference = _central_difference(f, point, name)
         assert _close(_n(exact), difference, 1e-25), (f.text, name, exact, difference)
+
+
+# -- derive.symbolic.add: a chain of sums built term by term is SymPy's own sum ----------
+
+_X, _Y, _Z = (VARIABLES[n] for n in ("x", "y", "z"))
+TERMS = [_X, _Y, 2 * _X, -_X, sympy.Float("0.5") * _Y, sympy.Rational(-3, 2) * _X * _Y,
+         sympy.tanh(_Z), -sympy.tanh(_Z), _X * sympy.tanh(_X + _Y), _Y**2, _Z ** sympy.Rational(1, 3),
+         sympy.sqrt(2), sympy.sqrt(2) * _X, sympy.Integer(3), sympy.Float("-0.7"), sympy.pi,
+         sympy.exp(_X), _X + _Y, 2 * _Y - _Z, sympy.Integer(2) ** _X, sympy.oo, -sympy.oo,
+         sympy.zoo, sympy.zoo * _X, sympy.oo * _Y, sympy.nan]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(range(len(TERMS))), st.booleans()), min_size=1,
+                max_size=12))  # fmt: skip
+def test_a_sum_built_term_by_term_is_the_sum_sympy_builds(chain: list[tuple[int, bool]]) -> None:
+    """The add and sub operations build a long chain of sums without re-sorting it at each
+    step (derive.symbolic.add); the result must be SymPy's canonical sum: equal, and with
+    the very same terms in the same order (printing and hashing depend on it)."""
+    from derive.ops import OPS
+
+    mine = theirs = sympy.Integer(0) + TERMS[chain[0][0]]
+    for index, subtract in chain[1:]:
+        term = TERMS[index]
+        mine = OPS["sub" if subtract else "add"].build(mine, term)
+        theirs = theirs - term if subtract else theirs + term
+        assert mine == theirs
+        assert mine.args == theirs.args
+        assert hash(mine) == hash(theirs)
