@@ -457,3 +457,26 @@ def test_a_link_to_a_section_in_a_folded_solution_opens_it(browser, server) -> N
         page.wait_for_function(shown, timeout=5000)  # furo scrolls smoothly: a moment
     finally:
         page.close()
+
+
+def test_the_exercise_index_fits_a_phone_and_stays_a_table_on_a_desktop(browser, server) -> None:
+    """On a phone the index is a list, each exercise's title above its function: the table
+    scrolled sideways and hid the solution column. On a desktop it stays a table."""
+    layout = """() => {
+      const wrapper = document.querySelector('.derive-index .table-wrapper');
+      const row = document.querySelector('.derive-index tbody tr');
+      const cells = [...row.querySelectorAll('td')].map(c => c.getBoundingClientRect());
+      return {overflow: wrapper.scrollWidth - wrapper.clientWidth,
+              page: document.documentElement.scrollWidth - innerWidth,
+              stacked: cells[1].top >= cells[0].bottom - 1 && cells[2].top >= cells[1].bottom - 1,
+              shown: cells.every(c => c.width > 0 && c.right <= innerWidth + 1)};
+    }"""
+    for width, stacked in ((390, True), (1280, False)):
+        page = browser.new_page(viewport={"width": width, "height": 844})
+        try:
+            page.goto(server + "exercises/index.html")
+            page.wait_for_function("document.querySelector('.derive-index mjx-container')")
+            found = page.evaluate(layout)
+            assert found == {"overflow": 0, "page": 0, "stacked": stacked, "shown": True}, width
+        finally:
+            page.close()

@@ -222,7 +222,8 @@ def _index(spec: Spec, source: Path, folder: Path, name: str) -> str:
     # be read again, and a change to one exercise should not make Sphinx reread the index.
     lines = [f"{MARKER} index -->", f"# {plain(spec.title)}", "",
              block(spec.description, spec.trusted is not None), "",
-             table(["exercise", "function", "solution"], rows),
+             ":::{container} derive-index",  # a phone shows it as a list (derive.css)
+             table(["exercise", "function", "solution"], rows), ":::", "",
              "```{toctree}", ":hidden:", ":titlesonly:", "",
              *(e.id for e in spec.exercises), "```", ""]  # fmt: skip
     return "\n".join(lines)
