@@ -15,6 +15,7 @@ from functools import cmp_to_key
 
 import sympy
 from sympy import Add, Basic, Expr, Function, Heaviside, Mul, Piecewise, Pow, S, Symbol, exp
+from sympy.core.parameters import global_parameters
 
 _ORDER = cmp_to_key(Basic.compare)
 """The order SymPy keeps an Add's terms in (sympy.core.add._addsort)."""
@@ -28,7 +29,8 @@ def add(a: Expr, b: Expr) -> Expr:
     (nothing to combine, no number, no infinity), SymPy's result is a's terms with b in
     its sorted place, so it is built directly; any other case goes to SymPy."""
     if not (a.is_Add and isinstance(b, (Mul, Pow, Symbol, Function)) and a.is_commutative
-            and b.is_commutative and a.args[0] not in _NOT_FINITE):  # fmt: skip
+            and b.is_commutative and a.args[0] not in _NOT_FINITE
+            and global_parameters.evaluate):  # fmt: skip
         return a + b
     coefficient, term = b.as_coeff_Mul() if b.is_Mul else (S.One, b)
     if (coefficient in _NOT_FINITE or (b.is_Pow and b.base.is_Number)

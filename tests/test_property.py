@@ -238,7 +238,8 @@ TERMS = [_X, _Y, 2 * _X, -_X, sympy.Float("0.5") * _Y, sympy.Rational(-3, 2) * _
          sympy.tanh(_Z), -sympy.tanh(_Z), _X * sympy.tanh(_X + _Y), _Y**2, _Z ** sympy.Rational(1, 3),
          sympy.sqrt(2), sympy.sqrt(2) * _X, sympy.Integer(3), sympy.Float("-0.7"), sympy.pi,
          sympy.exp(_X), _X + _Y, 2 * _Y - _Z, sympy.Integer(2) ** _X, sympy.oo, -sympy.oo,
-         sympy.zoo, sympy.zoo * _X, sympy.oo * _Y, sympy.nan]  # fmt: skip
+         sympy.zoo, sympy.zoo * _X, sympy.oo * _Y, sympy.nan, 2 * sympy.sqrt(2),
+         sympy.Mul(2, _X + _Y, evaluate=False), sympy.Mul(-3, _X + _Y, evaluate=False)]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
@@ -258,3 +259,11 @@ def test_a_sum_built_term_by_term_is_the_sum_sympy_builds(chain: list[tuple[int,
         assert mine == theirs
         assert mine.args == theirs.args
         assert hash(mine) == hash(theirs)
+
+
+def test_a_sum_built_with_evaluation_off_is_left_as_sympy_leaves_it() -> None:
+    from derive.ops import OPS
+
+    with sympy.evaluate(False):
+        mine, theirs = OPS["add"].build(_X + _Y, _Z), (_X + _Y) + _Z
+    assert mine.args == theirs.args == (_X + _Y, _Z)
