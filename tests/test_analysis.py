@@ -22,6 +22,7 @@ from derive import backprop
 from derive.passes.analysis import Analysis, LimitResult, analyse
 from derive.pipeline import load, solve
 from derive.render import sentences
+from derive.render.sentences.saturation import passes as saturation_passes
 from derive.solution import Solution, Workbook
 from derive.spec import Limit, parse_spec
 
@@ -296,9 +297,31 @@ def test_sigmoid_neuron_is_not_saturated_at_1(shipped: Workbook) -> None:
     assert item.ratio == pytest.approx(0.7864, abs=5e-5)
     assert not item.saturated
     assert answers(solution, "How much of the gradient") == [
-        "Sigmoid node f multiplies the gradient flowing back by sigmoid'(1) = 0.19661193, 79% of "
-        "the most it ever passes (1/4): not saturated. Every gradient that flows back through it, "
-        "to w0, w1, w2, x0 and x1, carries this factor."]  # x2 = 1 is given data
+        "Sigmoid node f multiplies the gradient flowing back by sigmoid'(1) = 0.19661193, so 20% "
+        "of that gradient goes on: 79% of the most a sigmoid ever passes (1/4), not saturated. "
+        "Every gradient that flows back through it, to w0, w1, w2, x0 and x1, carries this "
+        "factor."]  # x2 = 1 is given data
+    assert item.around == ()  # every path from an input to f runs through f
+
+
+def test_an_input_with_a_path_around_a_saturated_sigmoid_is_told_apart() -> None:
+    """y reaches f through sigmoid(y) and through x*y: only the first path carries the
+    saturated sigmoid's factor, so y's gradient (1 + sigma'(-4) = 1.0177) is not small."""
+    solution = solved("f(x, y) = sigmoid(y) + x*y", "{x: 1, y: -4}")
+    [item] = solution.analysis.saturation
+    assert (item.behind, item.around, item.saturated) == (("y",), ("y",), True)
+    gradient = {g.input: g.value.approx for g in solution.derivation.gradients}["y"]
+    s = 1 / (1 + math.exp(4))
+    assert float(gradient) == pytest.approx(1 + s * (1 - s), rel=1e-12)
+    [text] = said(saturation_passes(solution))
+    assert text == (
+        "Sigmoid node v1 multiplies the gradient flowing back by sigmoid'(-4) = 0.01766, so "
+        "1.8% of that gradient goes on: 7.1% of the most a sigmoid ever passes (1/4), "
+        "saturated. Every gradient that flows back through it, to y, carries this factor; y "
+        "also reaches the output by a path around it, and the gradient along that path does "
+        "not carry it.")
+    both = solved("f(x, y) = sigmoid(x*y) + x*y", "{x: 1, y: -4}").analysis.saturation[0]
+    assert (both.behind, both.around) == (("x", "y"), ("x", "y"))
 
 
 @pytest.mark.parametrize("a", [10, -10, 40])

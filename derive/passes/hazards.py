@@ -40,6 +40,9 @@ class Saturation:
     saturated: bool
     behind: tuple[str, ...] = ()
     """The inputs whose gradient flows back through this node (in input order)."""
+    around: tuple[str, ...] = ()
+    """Those of `behind` that also reach the output by a path avoiding this node: only part
+    of their gradient carries its factor."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +107,11 @@ def saturation(d: Derivation) -> list[Saturation]:
                 sympy.S.Zero, ctx.zero)  # fmt: skip
             maximum = sympy.S.One
         ratio = float(local.approx) / float(maximum)
+        behind = upstream_inputs(d.graph, node.id)
+        avoiding = upstream_inputs(d.graph, d.graph.output, avoid=node.id)
         found.append(Saturation(node.id, node.source, node.op, argument, local, maximum, ratio,
-                                ratio < SATURATED, upstream_inputs(d.graph, node.id)))  # fmt: skip
+                                ratio < SATURATED, behind,
+                                tuple(i for i in behind if i in avoiding)))  # fmt: skip
     return found
 
 
@@ -158,12 +164,13 @@ def _plus_one(graph: Graph, node: Node) -> Expr | None:
     return None
 
 
-def upstream_inputs(graph: Graph, node_id: str) -> tuple[str, ...]:
-    """The inputs a node depends on, in input order."""
+def upstream_inputs(graph: Graph, node_id: str, avoid: str = "") -> tuple[str, ...]:
+    """The inputs a node depends on, in input order (through paths that avoid the node
+    `avoid`, if given)."""
     seen, stack = set(), [node_id]
     while stack:
         current = stack.pop()
-        if current not in seen:
+        if current not in seen and current != avoid:
             seen.add(current)
             stack.extend(graph.node(current).inputs)
     return tuple(i for i in graph.inputs if i in seen)

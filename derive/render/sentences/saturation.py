@@ -22,8 +22,8 @@ from derive.render.sentences.parts import (
 from derive.solution import Solution
 
 RULE: Sentence = (f"Saturated means here: the local derivative is below {SATURATED:.0%} of "
-                  "the largest the activation can have; the gradients behind a saturated "
-                  "activation nearly vanish.",)  # fmt: skip
+                  "the largest the activation can have; the gradient flowing back through a "
+                  "saturated activation nearly vanishes.",)  # fmt: skip
 """The definition, printed once per page (in the analysis, before the first verdict)."""
 
 BOUNDS: dict[str, Sentence] = {
@@ -146,12 +146,22 @@ def passes(s: Solution) -> list[Sentence]:
             continue
         word = "saturated" if item.saturated else "not saturated"
         behind = [i for i in item.behind if i in s.derivation.parameters]
+        around = [i for i in item.around if i in behind]
         kind = "Sigmoid" if item.op == "sigmoid" else "Tanh"
-        sentences.append((f"{kind} node ", Name(item.node), " multiplies the gradient flowing "
-                          "back by ", *derivative(item), f", {share(item.ratio)} of the most it "
-                          "ever passes (", Math(item.maximum), f"): {word}. Every gradient "
-                          "that flows back through it, to ", *names(behind),
-                          ", carries this factor."))  # fmt: skip
+        # a sigmoid's share of its maximum (1/4) hides how much it cuts: say both
+        passed = (f", so {share(float(item.derivative.approx))} of that gradient goes on: "
+                  f"{share(item.ratio)} of the most a sigmoid ever passes ("
+                  if item.op == "sigmoid" else f", {share(item.ratio)} of the most it ever "
+                  "passes (")  # fmt: skip
+        sentence: list[Part] = [
+            f"{kind} node ", Name(item.node), " multiplies the gradient flowing back by ",
+            *derivative(item), passed, Math(item.maximum), f"), {word}. Every gradient that "
+            "flows back through it, to ", *names(behind), ", carries this factor"]  # fmt: skip
+        if around:  # x also reaches f around the node: its gradient need not be small
+            sentence += ["; ", *names(around), " also ", "reach" if len(around) > 1 else
+                         "reaches", " the output by a path around it, and the gradient along "
+                         "that path does not carry it"]  # fmt: skip
+        sentences.append((*sentence, "."))
     return sentences
 
 
