@@ -251,8 +251,13 @@ def test_logarithm_answers_how_gradients_behave(shipped: Workbook) -> None:
     assert text == [
         "As x -> ∞, x -> -∞ and y -> ∞, df/dx, df/dy are vanishing; f itself grows without "
         "bound.",
+        "As x -> 0, df/dx is vanishing; df/dy is bounded; f itself has a finite limit.",
+        "As y -> 0, df/dx is bounded; df/dy is vanishing; f itself has a finite limit.",
         "The gradient is zero only at x = 0, y = 0: only there can gradient descent come to rest.",
     ]  # one conclusion for the three limits that do the same, not the analysis's nine bullets
+    # the stability answer keeps only the limits at infinity: near 0 descent comes to rest
+    assert answers(solution, "Discuss techniques for maintaining numerical stability")[0] == (
+        "As x -> ∞, x -> -∞ and y -> ∞, df/dx, df/dy vanish, so the steps stall there.")
 
 
 def test_logarithm_argument_is_proven_positive(shipped: Workbook) -> None:
@@ -539,3 +544,28 @@ def test_limits_on_the_shipped_exercises_are_all_settled(shipped: Workbook) -> N
                   for s in shipped.solutions for r in s.analysis.limits}  # fmt: skip
     assert behaviours
     assert "unsettled" not in behaviours.values()
+
+
+def test_the_stability_answer_leaves_out_gradients_that_vanish_at_a_finite_point() -> None:
+    """df/dx = 2x/(x^2 + 1) vanishes as x -> 0 (where descent comes to rest: the stationary
+    answer) and as x -> oo (where steps stall): only the second is an instability. One
+    partial takes a singular verb."""
+    solution = solved("f(x) = log(x^2 + 1)", "{x: 2}", "    limits: [x -> 0, x -> oo]\n"
+                      "    questions:\n      - ask: Is it numerically stable?\n"
+                      "        about: [stability]\n")
+    behaviours = {(r.limit.text, r.of): r.behaviour for r in solution.analysis.limits}
+    assert behaviours[("x -> 0", "x")] == behaviours[("x -> oo", "x")] == "vanishing"
+    assert answers(solution, "Is it numerically stable")[0] == (
+        "As x -> ∞, df/dx vanishes, so the steps stall there.")
+    assert not any("x -> 0" in line for line in answers(solution, "Is it numerically stable"))
+
+
+def test_a_sigmoid_far_from_float64_limits_is_placed_between_both_of_them() -> None:
+    """-4 is far from both ends of the range where 1/(1 + e^(-a)) computes well: the sentence
+    names both, not only the 36.7 of the positive side."""
+    [text] = [line for line in said(sentences.stability(solved("f(a) = sigmoid(a)", "{a: -4}")))
+              if line.startswith("The sigmoid")]  # fmt: skip
+    assert text == ("The sigmoid sigmoid(a) (node f) takes -4, inside the range where float64 "
+                    "computes it well: from -709.78, below which e^(-a) overflows, to 36.7, "
+                    "past which it rounds to exactly 1 and the derivative sigma (1 - sigma) to "
+                    "0. No concern at this point.")

@@ -40,7 +40,10 @@ def _stability(s: Solution) -> list[Sentence]:
     sentences: list[Sentence] = []
     by_kind: dict[str, list[LimitResult]] = {}
     for r in s.analysis.limits:
-        if r.of and r.depends and r.behaviour in ("exploding", "vanishing"):
+        # a gradient vanishing as an input nears a finite value is descent coming to rest
+        # (the stationary answer), not instability
+        if r.of and r.depends and (r.behaviour == "exploding" or (
+                r.behaviour == "vanishing" and not r.limit.target.is_finite)):  # fmt: skip
             by_kind.setdefault(r.behaviour, []).append(r)
     grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     limits: dict[str, LimitResult] = {}
@@ -52,8 +55,9 @@ def _stability(s: Solution) -> list[Sentence]:
         for text, ofs in per_limit.items():
             grouped.setdefault((kind, tuple(ofs)), []).append(text)
     for (kind, partials), texts in grouped.items():  # limits with one effect: one sentence
-        effect = ("explode, so a step there overshoots without bound" if kind == "exploding"
-                  else "vanish, so the steps stall there")  # fmt: skip
+        one = len(partials) == 1
+        effect = (f"explode{'s' * one}, so a step there overshoots without bound"
+                  if kind == "exploding" else f"vanish{'es' * one}, so the steps stall there")
         where: list[Part] = ["As "]
         for i, text in enumerate(texts):
             limit = limits[text].limit

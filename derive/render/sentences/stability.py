@@ -48,12 +48,15 @@ def stability(s: Solution) -> list[Sentence]:
                           "shrinks exponentially with its argument.",))  # fmt: skip
     far_sigmoid = [h for h in groups.get("sigmoid-stable", ()) if not h.near]
     if far_sigmoid:
+        it, rounds = ("them", "they round") if len(far_sigmoid) > 1 else ("it", "it rounds")
         sentences.append(("The sigmoid ", *_nodes(far_sigmoid), _takes(far_sigmoid),
-                          *_arguments(far_sigmoid), ", well below ",
+                          *_arguments(far_sigmoid), ", inside the range where float64 computes "
+                          f"{it} well: from ", Tex(f"-{EXP_OVERFLOW:.2f}", f"-{EXP_OVERFLOW:.2f}"),
+                          ", below which ", Tex("e^{-a}", "e^(-a)"), " overflows, to ",
                           Tex(f"{FLOAT_SATURATES:.1f}", f"{FLOAT_SATURATES:.1f}"),
-                          ", past which float64 rounds it to exactly 1 and its derivative ",
-                          Tex("\\sigma\\,(1 - \\sigma)", "sigma (1 - sigma)"), " to 0: no concern at this "
-                          "point."))  # fmt: skip
+                          f", past which {rounds} to exactly 1 and the derivative ",
+                          Tex("\\sigma\\,(1 - \\sigma)", "sigma (1 - sigma)"), " to 0. No "
+                          "concern at this point."))  # fmt: skip
     for h in (h for h in groups.get("exp-overflow", ()) if h.near):
         sentences.append(("The exponential ", *_node(h), " takes ", decimal(h.argument_or()),
                           f": it overflows float64 past {EXP_OVERFLOW:.2f}; clip its input or "
