@@ -93,6 +93,6 @@ def greatest(s: Solution) -> Sentence:
                   *names(i.input for i in rest if i.rank == nxt.rank)]
     if s.derivation.given:
         plural = len(s.derivation.given) > 1
-        parts += [" (the data ", *names(s.derivation.given), f" {'are' if plural else 'is'} "
-                  f"not ranked: {'they are' if plural else 'it is'} given, not adjusted)"]
+        parts += [" (the given data ", *names(s.derivation.given), f" {'are' if plural else 'is'}"
+                  f" not ranked: {'they get' if plural else 'it gets'} no gradient)"]
     return (*parts, ".")
