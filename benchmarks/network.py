@@ -427,11 +427,10 @@ def calls(net: Network) -> int:
     return int(pstats.Stats(profiler).total_calls)
 
 
-def call_growth(nets: Sequence[Network]) -> None:
+def call_growth(small: Network, large: Network) -> None:
     """The growth exponent of the work (function calls) from the smallest size to the
     largest: time's exponent wanders by +-0.1 between runs on a shared machine, this one
     does not."""
-    small, large = nets[0], nets[-1]
     counts = [calls(small), calls(large)]
     exponent = math.log(counts[1] / counts[0]) / math.log(len(large.params) / len(small.params))
     print(f"derive's work (Python function calls, independent of the load): {counts[0]} at "
@@ -585,7 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     summary(sizes, derive_runs, baseline_runs, symengine_runs, args.inputs)
     if len(sizes) > 1:
-        call_growth([network(h, args.activation, args.inputs) for h in (min(sizes), max(sizes))])
+        call_growth(*(network(h, args.activation, args.inputs) for h in (min(sizes), max(sizes))))
     if args.profile:
         profile(network(max(sizes), args.activation, args.inputs))
     return 0

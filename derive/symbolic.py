@@ -34,7 +34,6 @@ def add(a: Expr, b: Expr) -> Expr:
         return a + b
     coefficient, term = b.as_coeff_Mul() if b.is_Mul else (S.One, b)
     if (coefficient in _NOT_FINITE or (b.is_Pow and b.base.is_Number)
-            or any(t.is_Number and t in _NOT_FINITE for t in b.args)
             or term in {t.as_coeff_Mul()[1] if t.is_Mul else t for t in a.args}):  # fmt: skip
         return a + b
     terms = list(a.args)

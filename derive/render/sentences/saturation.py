@@ -148,11 +148,10 @@ def passes(s: Solution) -> list[Sentence]:
         behind = [i for i in item.behind if i in s.derivation.parameters]
         around = [i for i in item.around if i in behind]
         kind = "Sigmoid" if item.op == "sigmoid" else "Tanh"
-        # a sigmoid's share of its maximum (1/4) hides how much it cuts: say both
-        passed = (f", so {share(float(item.derivative.approx))} of that gradient goes on: "
-                  f"{share(item.ratio)} of the most a sigmoid ever passes ("
-                  if item.op == "sigmoid" else f", {share(item.ratio)} of the most it ever "
-                  "passes (")  # fmt: skip
+        passed = f", {share(item.ratio)} of the most it ever passes ("
+        if item.op == "sigmoid":  # its share of its maximum (1/4) hides how much it cuts
+            passed = (f", so {share(float(item.derivative.approx))} of that gradient goes on: "
+                      f"{share(item.ratio)} of the most a sigmoid ever passes (")
         sentence: list[Part] = [
             f"{kind} node ", Name(item.node), " multiplies the gradient flowing back by ",
             *derivative(item), passed, Math(item.maximum), f"), {word}. Every gradient that "
