@@ -4,9 +4,11 @@ processes side by side, alternating, the median of each (issue 9's goal: at most
     python benchmarks/check_ratio.py [--runs 7]
 
 Also timed, to show where the rest goes: importing every library `derive check` needs
-(SymPy, PyYAML, markdown-it) without doing anything. Beside the wall time, the CPU time of
-each process (user + system). The machines here are shared: a run's load moves the median
-ratio by 0.2x or more between runs, so the fastest run of each is shown beside it. derive's bytecode is compiled
+(SymPy, PyYAML, markdown-it) without doing anything; and SymPy imported as `derive` imports
+it, with the garbage collector paused (derive.collector), which shows how much of the ratio
+that alone moves. Beside the wall time, the CPU time of each process (user + system). The
+machines here are shared: a run's load moves the median ratio by 0.2x or more between
+runs, so the fastest run of each is shown beside it. derive's bytecode is compiled
 first, as pip does when it installs a package (an editable install under
 PYTHONDONTWRITEBYTECODE would otherwise compile derive's source on every run).
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARIES = "import sympy, yaml, markdown_it, mdit_py_plugins"
+LOADED = "from derive.collector import preload; preload('sympy')"  # as the derive program does
 
 
 def seconds(command: list[str]) -> tuple[float, float]:
@@ -45,6 +48,7 @@ def main() -> None:
     commands = {
         "import sympy": [sys.executable, "-c", "import sympy"],
         "import the libraries": [sys.executable, "-c", LIBRARIES],
+        "import sympy, collector paused": [sys.executable, "-c", LOADED],
         "derive check": [sys.executable, "-m", "derive.cli", "check", "exercises.yaml"],
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
@@ -55,9 +59,9 @@ def main() -> None:
     for label, pick in (("median", statistics.median), ("fastest", min)):
         wall = {name: pick(w for w, _ in t) for name, t in times.items()}
         cpu = {name: pick(c for _, c in t) for name, t in times.items()}
-        print(f"  {label:<22} {'wall':>8} {'':>6}  {'cpu':>8}")
+        print(f"  {label:<30} {'wall':>8} {'':>6}  {'cpu':>8}")
         for name in commands:
-            print(f"  {name:<22} {wall[name]:6.3f} s {wall[name] / wall['import sympy']:5.2f}x  "
+            print(f"  {name:<30} {wall[name]:6.3f} s {wall[name] / wall['import sympy']:5.2f}x  "
                   f"{cpu[name]:6.3f} s {cpu[name] / cpu['import sympy']:5.2f}x")
 
 

@@ -8,9 +8,11 @@ expression, the text with a caret under the column) on stderr and exits with sta
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,6 @@ def _interrupted_early(signum: int, frame: object) -> None:
     """Ctrl-C while derive is still starting (importing): one line, nothing to clean up."""
     sys.stderr.write("derive: interrupted\n")
     sys.stderr.flush()
-    import os
-
     os._exit(130)
 
 
@@ -39,12 +39,12 @@ import errno
 import gc
 import json
 import math
-import os
 import re
 from pathlib import Path
 
 from derive import __version__
 from derive.assign.commands import add_assignment_commands
+from derive.collector import preload
 from derive.errors import DeriveError, ParseError, SpecErrors, window
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
+        preload("sympy")  # every command needs it; then frozen (derive.collector)
         _on_interrupt(signal.default_int_handler)  # from here, cleanups run
         main_thread = threading.current_thread() is threading.main_thread()  # or no signals
         previous = signal.signal(signal.SIGTERM, Terminated.raised) if main_thread else None
@@ -238,8 +239,6 @@ def _grad(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import time
-
     from derive.errors import SpecError
     from derive.pipeline import solve
     from derive.render.progress import Steps
@@ -281,8 +280,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    import time
-
     exercises, out = Path(args.file), Path(args.out)
     docs = Path(args.docs) if args.docs else (Path("docs") if Path("docs/conf.py").is_file()
                                               else None)  # fmt: skip
@@ -330,8 +327,6 @@ def _build_once(exercises: Path, out: Path, docs: Path | None, solutions: bool,
 
 
 def _pdf(args: argparse.Namespace) -> int:
-    import time
-
     from derive.pdf import build_pdf, require_tools
     from derive.pipeline import load
 
