@@ -1,5 +1,5 @@
-"""The activations SymPy lacks, as SymPy functions: sigmoid and relu; and sums that stay
-linear in a long chain of additions.
+"""The activations SymPy lacks, as SymPy functions: sigmoid and relu; and a sum built term
+by term without SymPy re-collecting and re-sorting the earlier terms at each +.
 
 Kept as functions of their own (not rewritten to exp or Max) so closed forms read as the
 author wrote them: sigmoid's derivative stays sigma(a)(1 - sigma(a)). `primitive()` rewrites
@@ -32,9 +32,9 @@ def add(a: Expr, b: Expr) -> Expr:
             and b.is_commutative and a.args[0] not in _NOT_FINITE
             and global_parameters.evaluate):  # fmt: skip
         return a + b
-    coefficient, term = b.as_coeff_Mul() if b.is_Mul else (S.One, b)
+    coefficient, term = b.as_coeff_Mul()  # (1, b) for a term with no number in front
     if (coefficient in _NOT_FINITE or (b.is_Pow and b.base.is_Number)
-            or term in {t.as_coeff_Mul()[1] if t.is_Mul else t for t in a.args}):  # fmt: skip
+            or term in {t.as_coeff_Mul()[1] for t in a.args}):  # fmt: skip
         return a + b
     terms = list(a.args)
     insort(terms, b, lo=1 if terms[0].is_Number else 0, key=_ORDER)

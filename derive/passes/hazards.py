@@ -108,7 +108,7 @@ def saturation(d: Derivation) -> list[Saturation]:
             maximum = sympy.S.One
         ratio = float(local.approx) / float(maximum)
         behind = upstream_inputs(d.graph, node.id)
-        avoiding = upstream_inputs(d.graph, d.graph.output, avoid=node.id)
+        avoiding = set(upstream_inputs(d.graph, d.graph.output, avoid=node.id))
         found.append(Saturation(node.id, node.source, node.op, argument, local, maximum, ratio,
                                 ratio < SATURATED, behind,
                                 tuple(i for i in behind if i in avoiding)))  # fmt: skip
