@@ -8,7 +8,9 @@ out. Either way the caller gets None instead of a hang.
 `budgeted`: the per-exercise budget (EXERCISE_SECONDS unless the caller gives another). In
 the main thread a timer signal interrupts the computation and OverBudgetError is raised; in any
 other thread no signal can be used, and the computation runs unbounded. Budgets nest: a
-`within` inside a `budgeted` gets at most the time the outer budget has left.
+`within` inside a `budgeted` gets at most the time the outer budget has left. A timer that
+goes off where Python drops the exception it raises (a __del__ method, a gc callback) still
+spends the budget: the computation goes on, but its late result counts as over time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from derive.errors import DeriveError
 
@@ -48,18 +50,10 @@ def budgeted(seconds: float | None, compute: Callable[[], T]) -> T:
     no budget)."""
     if not seconds or not _signals():
         return compute()
-    finished = False
-
-    def run() -> T:
-        nonlocal finished
-        result = compute()
-        finished = True
-        return result
-
-    result = _with_signal(seconds, run)
-    if not finished:
+    done = _with_signal(seconds, lambda: (compute(),))  # a tuple: compute() may be None
+    if done is None:
         raise OverBudgetError(f"the derivation took longer than its time budget of {seconds:g} s")
-    return cast(T, result)
+    return done[0]
 
 
 def _signals() -> bool:
@@ -69,7 +63,11 @@ def _signals() -> bool:
 def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
     """The caller's own SIGALRM timer, if it had one, is put back with the time it had left."""
 
+    expired = False
+
     def expire(signum: int, frame: Any) -> None:
+        nonlocal expired
+        expired = True
         raise _OutOfTime
 
     outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
@@ -77,7 +75,7 @@ def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_delay) if outer_delay else seconds)
     try:
-        return compute()
+        result = compute()
     except _OutOfTime:
         return None
     finally:
@@ -86,6 +84,9 @@ def _with_signal(seconds: float, compute: Callable[[], T]) -> T | None:
         if outer_delay:
             left = max(outer_delay - (time.monotonic() - started), 0.001)
             signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
+    # The timer went off where Python drops what a handler raises (a __del__ method, a gc
+    # callback): the computation went on, and its result came past the budget all the same
+    return None if expired else result
 
 
 def _in_child(seconds: float, compute: Callable[[], T]) -> T | None:

@@ -512,6 +512,9 @@ def test_the_budget_also_holds_outside_the_main_thread(monkeypatch: pytest.Monke
     assert [r.sides for r in analysis.limits] == [(("+", None),), (("+", None),)]
 
 
+# After hypothesis's tests its gc callback stays installed; a timer going off inside it is
+# dropped by Python (and reported): derive.timebox still counts the budget as spent
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_slow_real_limit_with_a_tiny_budget_is_unsettled(monkeypatch: pytest.MonkeyPatch) -> None:
     # SymPy needs about half a second for this limit; give it a millisecond
     monkeypatch.setattr(analysis_module, "LIMIT_SECONDS", 0.001)

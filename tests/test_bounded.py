@@ -277,3 +277,26 @@ def test_load_reports_the_exercise_over_budget_and_derives_the_others(tmp_path: 
     assert [e.detail for e in caught.value.errors] == [
         "exercise 'slow': the derivation took longer than its time budget of 0.2 s"]
     assert load(path, budget=None).solutions[1].derivation.value == 6
+
+
+class _SlowToFree:
+    """Freeing it takes 0.3 s: Python drops what a __del__ method raises, the timer's
+    signal included."""
+
+    def __del__(self) -> None:
+        time.sleep(0.3)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_timer_that_goes_off_where_python_drops_its_exception_still_ends_the_budget() -> None:
+    from derive.timebox import OverBudgetError, budgeted, within
+
+    def compute() -> int:
+        _SlowToFree()  # the timer goes off inside its __del__, where raising does nothing
+        return 1
+
+    assert within(0.05, compute) is None
+    with pytest.raises(OverBudgetError):
+        budgeted(0.05, compute)
+    assert within(5, compute) == 1 and budgeted(5, compute) == 1
+    assert budgeted(5, lambda: None) is None  # a result of None is a result
